@@ -1,0 +1,165 @@
+import { StoreError } from './errors.ts';
+import type { BlockMeta, ChainStore, ChainWrite, HeadPointer, MetaName, TxLocation } from './interface.ts';
+import {
+  assertHash,
+  blockKey,
+  blockMetaKey,
+  canonicalHashKey,
+  decodeBlockMeta,
+  decodeHash,
+  decodeHead,
+  decodeTxLocation,
+  encodeBlockMeta,
+  encodeHead,
+  encodeTxLocation,
+  HEAD_KEY,
+  KeyPrefix,
+  metaKey,
+  prefixRange,
+  stateKey,
+  txIndexKey,
+  undoKey,
+} from './keys.ts';
+import type { KeyValueStore, KvOp } from './kv.ts';
+import { LevelKeyValueStore } from './levelKv.ts';
+import { MemoryKeyValueStore } from './memoryKv.ts';
+
+/** The chain database over any KeyValueStore: typed reads, and every ChainWrite list applied as one synced batch. */
+export class KvChainStore implements ChainStore {
+  readonly #kv: KeyValueStore;
+
+  constructor(kv: KeyValueStore) {
+    this.#kv = kv;
+  }
+
+  /** Opens the backend; throws StoreError LOCKED when the datadir is held elsewhere. */
+  async start(): Promise<void> {
+    await this.#kv.open();
+  }
+
+  /** Closes the backend; safe to call more than once and after a failed start. */
+  async stop(): Promise<void> {
+    await this.#kv.close();
+  }
+
+  /** The last committed head, or undefined on a fresh database. */
+  async getHead(): Promise<HeadPointer | undefined> {
+    const bytes = await this.#kv.get(HEAD_KEY);
+    return bytes === undefined ? undefined : decodeHead(bytes);
+  }
+
+  /** A named meta value. */
+  async getMeta(name: MetaName): Promise<Uint8Array | undefined> {
+    return this.#kv.get(metaKey(name));
+  }
+
+  /** A block's bytes as they were written. */
+  async getBlock(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.#kv.get(blockKey(hash));
+  }
+
+  /** A block's height, parent and score. */
+  async getBlockMeta(hash: Uint8Array): Promise<BlockMeta | undefined> {
+    const bytes = await this.#kv.get(blockMetaKey(hash));
+    return bytes === undefined ? undefined : decodeBlockMeta(bytes);
+  }
+
+  /** A block's undo record. */
+  async getUndo(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.#kv.get(undoKey(hash));
+  }
+
+  /** The canonical block hash at `height`. */
+  async getCanonicalHash(height: number): Promise<Uint8Array | undefined> {
+    const bytes = await this.#kv.get(canonicalHashKey(height));
+    return bytes === undefined ? undefined : decodeHash(bytes, `canonical hash at height ${height}`);
+  }
+
+  /** Where a transaction sits on the canonical chain. */
+  async getTxLocation(txId: Uint8Array): Promise<TxLocation | undefined> {
+    const bytes = await this.#kv.get(txIndexKey(txId));
+    return bytes === undefined ? undefined : decodeTxLocation(bytes);
+  }
+
+  /** Every state entry in key order, keys without the store's prefix. */
+  async *readState(): AsyncGenerator<{ key: Uint8Array; value: Uint8Array }> {
+    for await (const entry of this.#kv.iterate(prefixRange(KeyPrefix.State))) {
+      // The backend hands out copies, so a view past the prefix byte is the caller's to keep.
+      yield { key: entry.key.subarray(1), value: entry.value };
+    }
+  }
+
+  /** Applies every write in one atomic batch, synced to disk; a malformed write refuses the whole list. */
+  async write(writes: readonly ChainWrite[]): Promise<void> {
+    if (!Array.isArray(writes)) throw new StoreError('INVALID', 'write expects an array of ChainWrite');
+    const ops: KvOp[] = [];
+    for (let i = 0; i < writes.length; i++) {
+      const write = writes[i]!;
+      try {
+        appendOps(ops, write);
+      } catch (error) {
+        if (error instanceof StoreError) {
+          throw new StoreError(error.code, `write ${i} (${String(write.kind)}): ${error.message}`, { cause: error });
+        }
+        throw error;
+      }
+    }
+    await this.#kv.batch(ops, { sync: true });
+  }
+}
+
+/** A chain store in the LevelDB directory `dir` (created if missing); call start() to open and lock it. */
+export function createLevelChainStore(dir: string): KvChainStore {
+  return new KvChainStore(new LevelKeyValueStore(dir));
+}
+
+/** A chain store held in memory, for unit tests. */
+export function createMemoryChainStore(): KvChainStore {
+  return new KvChainStore(new MemoryKeyValueStore());
+}
+
+function appendOps(ops: KvOp[], write: ChainWrite): void {
+  switch (write.kind) {
+    case 'block':
+      ops.push(put(blockKey(write.hash), write.bytes, 'block bytes'));
+      ops.push({ type: 'put', key: blockMetaKey(write.hash), value: encodeBlockMeta(write.meta) });
+      return;
+    case 'undo':
+      ops.push(putOrDel(undoKey(write.hash), write.undo, 'undo'));
+      return;
+    case 'canonical':
+      ops.push(putOrDel(canonicalHashKey(write.height), write.hash === null ? null : hashValue(write.hash), 'canonical hash'));
+      return;
+    case 'tx':
+      ops.push(putOrDel(txIndexKey(write.txId), write.location === null ? null : encodeTxLocation(write.location), 'tx location'));
+      return;
+    case 'state':
+      ops.push(putOrDel(stateKey(write.key), write.value, 'state value'));
+      return;
+    case 'head':
+      ops.push({ type: 'put', key: HEAD_KEY, value: encodeHead(write.head) });
+      return;
+    case 'meta':
+      ops.push(put(metaKey(write.name), write.value, 'meta value'));
+      return;
+    default: {
+      const unknown: never = write;
+      throw new StoreError('INVALID', `unknown write kind ${JSON.stringify((unknown as { kind?: unknown }).kind)}`);
+    }
+  }
+}
+
+// Only null deletes: undefined is a caller bug, refused like any other non-Uint8Array value.
+function putOrDel(key: Uint8Array, value: Uint8Array | null, what: string): KvOp {
+  return value === null ? { type: 'del', key } : put(key, value, `${what} (or null to delete)`);
+}
+
+function hashValue(hash: Uint8Array): Uint8Array {
+  assertHash(hash, 'canonical hash');
+  return hash;
+}
+
+function put(key: Uint8Array, value: Uint8Array, what: string): KvOp {
+  if (!(value instanceof Uint8Array)) throw new StoreError('INVALID', `${what} must be a Uint8Array`);
+  return { type: 'put', key, value };
+}

@@ -1,0 +1,71 @@
+import { StoreError } from './errors.ts';
+
+/** Longest key either backend accepts, prefix included; state keys are short ids, so this only catches bugs. */
+export const MAX_KEY_BYTES = 1024;
+
+export type KvOp =
+  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'del'; readonly key: Uint8Array };
+
+/** Half-open key range [gte, lt) in byte order. */
+export interface KeyRange {
+  readonly gte: Uint8Array;
+  readonly lt: Uint8Array;
+}
+
+export interface KvEntry {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+/**
+ * The only thing a storage backend implements. Every Uint8Array it returns is the caller's to keep:
+ * never a view of memory the backend reuses or will mutate.
+ */
+export interface KeyValueStore {
+  /** Opens the backend; throws StoreError LOCKED when another holder has it. */
+  open(): Promise<void>;
+  /** Closes the backend; safe to call more than once and after a failed open. */
+  close(): Promise<void>;
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Applies every op or none; with `sync` the promise resolves only once the batch is on disk. */
+  batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void>;
+  /** Entries with gte <= key < lt in key order, read from a snapshot taken when iteration starts. */
+  iterate(range: KeyRange): AsyncIterable<KvEntry>;
+}
+
+/** Throws StoreError INVALID for the first malformed op, so a backend can refuse a batch before applying any of it. */
+export function validateBatch(ops: readonly KvOp[]): void {
+  if (!Array.isArray(ops)) throw new StoreError('INVALID', 'a batch must be an array of ops');
+  for (let i = 0; i < ops.length; i++) {
+    const op: unknown = ops[i];
+    if (typeof op !== 'object' || op === null) throw new StoreError('INVALID', `batch op ${i} is not an object`);
+    const { type, key, value } = op as { type?: unknown; key?: unknown; value?: unknown };
+    validateKey(key, `batch op ${i}`);
+    if (type === 'put') {
+      // level would silently store String(value) for a number or string, so refuse anything else here.
+      if (!(value instanceof Uint8Array)) {
+        throw new StoreError('INVALID', `batch op ${i}: value is ${describe(value)}, expected a Uint8Array`);
+      }
+    } else if (type !== 'del') {
+      throw new StoreError('INVALID', `batch op ${i}: unknown type ${JSON.stringify(type)}, expected 'put' or 'del'`);
+    }
+  }
+}
+
+/** Throws StoreError INVALID unless `key` is a non-empty Uint8Array of at most MAX_KEY_BYTES. */
+export function validateKey(key: unknown, where: string): asserts key is Uint8Array {
+  if (!(key instanceof Uint8Array)) {
+    throw new StoreError('INVALID', `${where}: key is ${describe(key)}, expected a Uint8Array`);
+  }
+  if (key.length === 0) throw new StoreError('INVALID', `${where}: key is empty`);
+  if (key.length > MAX_KEY_BYTES) {
+    throw new StoreError('INVALID', `${where}: key is ${key.length} bytes, the limit is ${MAX_KEY_BYTES}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `a ${value.constructor?.name ?? 'object'}`;
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,134 @@
+import { Level } from 'level';
+import { StoreError } from './errors.ts';
+import { validateBatch, validateKey, type KeyRange, type KeyValueStore, type KvEntry, type KvOp } from './kv.ts';
+
+type LevelDb = Level<Uint8Array, Uint8Array>;
+
+/** LevelDB backend (classic-level): one database directory, exclusively locked while open. */
+export class LevelKeyValueStore implements KeyValueStore {
+  readonly location: string;
+  #db: LevelDb | undefined;
+
+  constructor(location: string) {
+    this.location = location;
+  }
+
+  async open(): Promise<void> {
+    if (this.#db !== undefined) return;
+    // A fresh instance per open: a Level that failed to open is not worth reusing.
+    const db: LevelDb = new Level<Uint8Array, Uint8Array>(this.location, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+      createIfMissing: true,
+    });
+    try {
+      await db.open();
+    } catch (error) {
+      if (levelCode(error) === 'LEVEL_LOCKED' || levelCode(causeOf(error)) === 'LEVEL_LOCKED') {
+        throw new StoreError(
+          'LOCKED',
+          `the datadir ${this.location} is in use by another medchain process; stop that node or choose another --datadir`,
+          { cause: error },
+        );
+      }
+      throw new StoreError('IO', `could not open the datadir ${this.location}: ${messageOf(causeOf(error) ?? error)}`, {
+        cause: error,
+      });
+    }
+    this.#db = db;
+  }
+
+  async close(): Promise<void> {
+    const db = this.#db;
+    if (db === undefined) return;
+    this.#db = undefined;
+    try {
+      await db.close();
+    } catch (error) {
+      throw this.#translate(error, 'close');
+    }
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const db = this.#opened();
+    validateKey(key, 'get');
+    let value: Uint8Array | undefined;
+    try {
+      value = await db.get(key);
+    } catch (error) {
+      throw this.#translate(error, 'read');
+    }
+    return value === undefined ? undefined : copy(value);
+  }
+
+  async batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
+    const db = this.#opened();
+    // level coerces some bad values (a number becomes its decimal string), so refuse the batch ourselves first.
+    validateBatch(ops);
+    const levelOps = ops.map((op) =>
+      op.type === 'put'
+        ? { type: 'put' as const, key: op.key, value: op.value }
+        : { type: 'del' as const, key: op.key },
+    );
+    try {
+      await db.batch(levelOps, { sync: options.sync });
+    } catch (error) {
+      throw this.#translate(error, 'write');
+    }
+  }
+
+  async *iterate(range: KeyRange): AsyncGenerator<KvEntry> {
+    const db = this.#opened();
+    validateKey(range.gte, 'iterate gte');
+    validateKey(range.lt, 'iterate lt');
+    const iterator = db.iterator({ gte: range.gte, lt: range.lt });
+    try {
+      while (true) {
+        let entry: [Uint8Array, Uint8Array] | undefined;
+        try {
+          entry = await iterator.next();
+        } catch (error) {
+          throw this.#translate(error, 'iterate');
+        }
+        if (entry === undefined) return;
+        yield { key: copy(entry[0]), value: copy(entry[1]) };
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  #opened(): LevelDb {
+    if (this.#db === undefined) {
+      throw new StoreError('NOT_OPEN', `the datadir ${this.location} is not open; call start() first`);
+    }
+    return this.#db;
+  }
+
+  #translate(error: unknown, action: string): StoreError {
+    if (error instanceof StoreError) return error;
+    if (levelCode(error) === 'LEVEL_DATABASE_NOT_OPEN') {
+      return new StoreError('NOT_OPEN', `cannot ${action}: the datadir ${this.location} was closed`, { cause: error });
+    }
+    return new StoreError('IO', `${action} failed in the datadir ${this.location}: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+// level hands back Buffers that may share memory with its own; callers get plain Uint8Array copies.
+function copy(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+function levelCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code: unknown = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function causeOf(error: unknown): unknown {
+  return error instanceof Error ? error.cause : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
