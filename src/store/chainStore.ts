@@ -20,7 +20,7 @@ import {
   txIndexKey,
   undoKey,
 } from './keys.ts';
-import type { KeyValueStore, KvOp } from './kv.ts';
+import { validateKey, type KeyValueStore, type KvOp } from './kv.ts';
 import { LevelKeyValueStore } from './levelKv.ts';
 import { MemoryKeyValueStore } from './memoryKv.ts';
 
@@ -95,8 +95,11 @@ export class KvChainStore implements ChainStore {
     const ops: KvOp[] = [];
     for (let i = 0; i < writes.length; i++) {
       const write = writes[i]!;
+      const first = ops.length;
       try {
         appendOps(ops, write);
+        // Checked here as well as in the backend so the error names the write rather than a batch op.
+        for (let j = first; j < ops.length; j++) validateKey(ops[j]!.key, 'key');
       } catch (error) {
         if (error instanceof StoreError) {
           throw new StoreError(error.code, `write ${i} (${String(write.kind)}): ${error.message}`, { cause: error });
