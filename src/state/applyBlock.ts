@@ -1,0 +1,82 @@
+import { applyTx, type BlockContext } from './applyTx.ts';
+import { nextStateRoot } from './commitment.ts';
+import { BlockError, BlockErrorCode, TxError } from './errors.ts';
+import { StateOverlay, type StateReader } from './overlay.ts';
+import type { Block } from '../types/block.ts';
+import type { Hash } from '../types/primitives.ts';
+import type { StateEntry } from '../types/state.ts';
+import type { Transaction } from '../types/transaction.ts';
+
+/** The outcome of executing a block: what to write, how to undo it, and the resulting commitment. */
+export interface BlockExecution {
+  /** The block's write set in key order. */
+  readonly writes: StateEntry[];
+  /** Prior values of the written keys, in key order: applying them reverts the block. */
+  readonly undo: StateEntry[];
+  readonly stateRoot: Hash;
+}
+
+/** Applies every transaction of `block` to `pre` (the parent's state). Throws BlockError if any is invalid. */
+export function applyBlock(pre: StateReader, block: Block, parentStateRoot: Hash): BlockExecution {
+  const ctx = contextOf(block);
+  const overlay = new StateOverlay(pre);
+  block.transactions.forEach((tx, index) => {
+    try {
+      applyTx(overlay, tx, ctx);
+    } catch (error) {
+      if (error instanceof TxError) {
+        throw new BlockError(BlockErrorCode.InvalidTransaction, `transaction ${index}: ${error.code}: ${error.message}`);
+      }
+      throw error;
+    }
+  });
+  return finish(overlay, block.header.height, parentStateRoot);
+}
+
+/** A transaction left out of a block being built, and why. */
+export interface ExcludedTransaction {
+  readonly tx: Transaction;
+  readonly error: TxError;
+}
+
+/**
+ * Builds a block's contents: applies candidates in order, keeping those that apply and setting aside those
+ * that do not (their writes are discarded), within `maxTxs`.
+ */
+export function buildBlockContents(
+  pre: StateReader,
+  candidates: Iterable<Transaction>,
+  ctx: BlockContext,
+  parentStateRoot: Hash,
+  maxTxs: number,
+): BlockExecution & { included: Transaction[]; excluded: ExcludedTransaction[] } {
+  const overlay = new StateOverlay(pre);
+  const included: Transaction[] = [];
+  const excluded: ExcludedTransaction[] = [];
+  for (const tx of candidates) {
+    if (included.length >= maxTxs) break;
+    const attempt = overlay.fork();
+    try {
+      applyTx(attempt, tx, ctx);
+    } catch (error) {
+      if (error instanceof TxError) {
+        excluded.push({ tx, error });
+        continue;
+      }
+      throw error;
+    }
+    overlay.merge(attempt);
+    included.push(tx);
+  }
+  return { ...finish(overlay, ctx.height, parentStateRoot), included, excluded };
+}
+
+function contextOf(block: Block): BlockContext {
+  const { chainId, height, time } = block.header;
+  return { chainId, height, time };
+}
+
+function finish(overlay: StateOverlay, height: number, parentStateRoot: Hash): BlockExecution {
+  const writes = overlay.writes();
+  return { writes, undo: overlay.undo(), stateRoot: nextStateRoot(parentStateRoot, height, writes) };
+}

@@ -1,0 +1,57 @@
+/** Why a transaction cannot be applied. Stable codes: they reach RPC clients as `data.reason`. */
+export const TxErrorCode = {
+  WrongChain: 'WRONG_CHAIN',
+  BadSignature: 'BAD_SIGNATURE',
+  NonceTooLow: 'NONCE_TOO_LOW',
+  NonceGap: 'NONCE_GAP',
+  NotRegistered: 'NOT_REGISTERED',
+  AlreadyRegistered: 'ALREADY_REGISTERED',
+  NotAHospital: 'NOT_A_HOSPITAL',
+  NotADoctor: 'NOT_A_DOCTOR',
+  ExpiryInPast: 'EXPIRY_IN_PAST',
+  AttestationNotFound: 'ATTESTATION_NOT_FOUND',
+  AttestationAlreadyRevoked: 'ATTESTATION_ALREADY_REVOKED',
+} as const;
+export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
+
+export class TxError extends Error {
+  readonly code: TxErrorCode;
+  constructor(code: TxErrorCode, message: string) {
+    super(message);
+    this.name = 'TxError';
+    this.code = code;
+  }
+}
+
+/** What the network layer does with a peer that sent an invalid block (Lodestar's GossipAction). */
+export const ErrorAction = { Ignore: 'IGNORE', Reject: 'REJECT' } as const;
+export type ErrorAction = (typeof ErrorAction)[keyof typeof ErrorAction];
+
+/** Why a block is refused. */
+export const BlockErrorCode = {
+  Decode: 'BLOCK_DECODE_FAILED',
+  WrongChain: 'WRONG_CHAIN',
+  UnknownParent: 'UNKNOWN_PARENT',
+  WrongHeight: 'WRONG_HEIGHT',
+  BadTxRoot: 'BAD_TX_ROOT',
+  BadStateRoot: 'BAD_STATE_ROOT',
+  BadSeal: 'BAD_SEAL',
+  BadTime: 'BAD_TIME',
+  FutureBlock: 'FUTURE_BLOCK',
+  WrongProposer: 'WRONG_PROPOSER',
+  BadSignature: 'BAD_SIGNATURE',
+  InvalidTransaction: 'INVALID_TRANSACTION',
+  AlreadyKnown: 'ALREADY_KNOWN',
+} as const;
+export type BlockErrorCode = (typeof BlockErrorCode)[keyof typeof BlockErrorCode];
+
+export class BlockError extends Error {
+  readonly code: BlockErrorCode;
+  readonly action: ErrorAction;
+  constructor(code: BlockErrorCode, message: string, action: ErrorAction = ErrorAction.Reject) {
+    super(message);
+    this.name = 'BlockError';
+    this.code = code;
+    this.action = action;
+  }
+}

@@ -1,0 +1,168 @@
+import { nextStateRoot, EMPTY_STATE_ROOT } from './commitment.ts';
+import { StateOverlay, type StateReader } from './overlay.ts';
+import { putAccount } from './accessors.ts';
+import { stateKey } from './stateKeys.ts';
+import { encodeHospitalName, encodeValidatorSet } from './stateValues.ts';
+import { assembleBlock } from '../codec/block.ts';
+import { bytesEqual, compareBytes, fromHex, toHex } from '../codec/bytes.ts';
+import { encodeCanonical, type WireValue } from '../codec/canonical.ts';
+import { merkleRoot } from '../crypto/merkle.ts';
+import type { Block } from '../types/block.ts';
+import type { ConsensusParams, GenesisAccount, GenesisHospital, GenesisSpec } from '../types/genesis.ts';
+import { CHAIN_ID_PATTERN, ZERO_HASH } from '../types/primitives.ts';
+import type { StateEntry } from '../types/state.ts';
+
+/** A genesis file that cannot be used, with the JSON path of the problem. */
+export class GenesisError extends Error {
+  constructor(path: string, problem: string) {
+    super(`genesis ${path}: ${problem}`);
+    this.name = 'GenesisError';
+  }
+}
+
+const MAX_HOSPITALS = 1000;
+const MAX_ACCOUNTS = 10_000;
+
+/** Validates a parsed genesis JSON document; throws GenesisError naming the first bad field. */
+export function parseGenesis(json: unknown): GenesisSpec {
+  const root = object(json, '$');
+  const chainId = string(root.chainId, '$.chainId');
+  if (!CHAIN_ID_PATTERN.test(chainId)) throw new GenesisError('$.chainId', 'must match ' + CHAIN_ID_PATTERN.source);
+  const time = integer(root.time, '$.time', 0, Number.MAX_SAFE_INTEGER);
+  const consensus = parseConsensus(object(root.consensus, '$.consensus'));
+  const hospitals = array(root.hospitals, '$.hospitals', MAX_HOSPITALS).map((h, i) => parseHospital(h, `$.hospitals[${i}]`));
+  if (hospitals.length === 0) throw new GenesisError('$.hospitals', 'at least one hospital is needed');
+  const accounts = array(root.accounts ?? [], '$.accounts', MAX_ACCOUNTS).map((a, i) => parseAccount(a, `$.accounts[${i}]`));
+  const seen = new Set<string>();
+  for (const { id } of [...hospitals, ...accounts]) {
+    const key = toHex(id);
+    if (seen.has(key)) throw new GenesisError('$', `account ${key} appears twice`);
+    seen.add(key);
+  }
+  if (consensus.engine === 'pos' && !hospitals.some((h) => h.stake > 0n)) {
+    throw new GenesisError('$.hospitals', 'proof-of-stake needs at least one hospital with stake > 0');
+  }
+  return { chainId, time, consensus, hospitals, accounts };
+}
+
+function parseConsensus(c: Record<string, unknown>): ConsensusParams {
+  const engine = c.engine;
+  if (engine === 'pow') {
+    const targetBlockMs = integer(c.targetBlockMs, '$.consensus.targetBlockMs', 10, 3_600_000);
+    const minDifficulty = integer(c.minDifficulty ?? 1, '$.consensus.minDifficulty', 1, 2 ** 40);
+    const initialDifficulty = integer(c.initialDifficulty, '$.consensus.initialDifficulty', minDifficulty, 2 ** 48);
+    const retargetWindow = integer(c.retargetWindow ?? 20, '$.consensus.retargetWindow', 1, 10_000);
+    return { engine, targetBlockMs, initialDifficulty, minDifficulty, retargetWindow };
+  }
+  if (engine === 'pos') {
+    return { engine, slotMs: integer(c.slotMs, '$.consensus.slotMs', 100, 3_600_000) };
+  }
+  throw new GenesisError('$.consensus.engine', `must be "pow" or "pos", got ${JSON.stringify(engine)}`);
+}
+
+function parseHospital(value: unknown, path: string): GenesisHospital {
+  const h = object(value, path);
+  const name = string(h.name, `${path}.name`);
+  if (name.length === 0 || name.length > 128) throw new GenesisError(`${path}.name`, 'must be 1 to 128 characters');
+  const stakeValue = h.stake ?? 0;
+  const stake =
+    typeof stakeValue === 'string' && /^[0-9]{1,19}$/.test(stakeValue)
+      ? BigInt(stakeValue)
+      : BigInt(integer(stakeValue, `${path}.stake`, 0, Number.MAX_SAFE_INTEGER));
+  if (stake > 0x7fffffffffffffffn) throw new GenesisError(`${path}.stake`, 'is above 2^63 - 1');
+  return { id: accountId(h.id, `${path}.id`), name, stake };
+}
+
+function parseAccount(value: unknown, path: string): GenesisAccount {
+  const a = object(value, path);
+  if (a.role !== 'patient' && a.role !== 'doctor') throw new GenesisError(`${path}.role`, 'must be "patient" or "doctor"');
+  return { id: accountId(a.id, `${path}.id`), role: a.role };
+}
+
+function object(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GenesisError(path, 'must be an object');
+  return value as Record<string, unknown>;
+}
+
+function array(value: unknown, path: string, max: number): unknown[] {
+  if (!Array.isArray(value)) throw new GenesisError(path, 'must be an array');
+  if (value.length > max) throw new GenesisError(path, `has more than ${max} entries`);
+  return value;
+}
+
+function string(value: unknown, path: string): string {
+  if (typeof value !== 'string') throw new GenesisError(path, 'must be a string');
+  return value;
+}
+
+function integer(value: unknown, path: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new GenesisError(path, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function accountId(value: unknown, path: string): Uint8Array {
+  const bytes = typeof value === 'string' && /^[0-9a-f]{64}$/.test(value) ? fromHex(value) : undefined;
+  if (bytes === undefined) throw new GenesisError(path, 'must be a 64-character lowercase hex public key');
+  return bytes;
+}
+
+/** The canonical encoding of the spec, stored in state so the genesis hash commits to every parameter. */
+export function encodeGenesisSpec(spec: GenesisSpec): Uint8Array {
+  const c = spec.consensus;
+  const consensus: WireValue =
+    c.engine === 'pow'
+      ? ['pow', c.targetBlockMs, BigInt(c.initialDifficulty), BigInt(c.minDifficulty), c.retargetWindow]
+      : ['pos', c.slotMs];
+  return encodeCanonical([
+    spec.chainId,
+    BigInt(spec.time),
+    consensus,
+    spec.hospitals.map((h) => [h.id, h.name, h.stake]),
+    spec.accounts.map((a) => [a.id, a.role]),
+  ]);
+}
+
+/** The genesis block and the state it starts the chain with. */
+export interface Genesis {
+  readonly block: Block;
+  readonly writes: StateEntry[];
+}
+
+/** Builds the genesis block (height 0) and its state from a spec; pure and identical on every node. */
+export function buildGenesis(spec: GenesisSpec): Genesis {
+  const empty: StateReader = { get: () => undefined };
+  const state = new StateOverlay(empty);
+  state.set(stateKey.params(), encodeGenesisSpec(spec));
+  for (const h of spec.hospitals) {
+    putAccount(state, h.id, { role: 'hospital', nonce: 0, registeredAt: 0 });
+    state.set(stateKey.hospital(h.id), encodeHospitalName(h.name));
+  }
+  const validators = spec.hospitals
+    .filter((h) => h.stake > 0n)
+    .map((h) => ({ id: h.id, stake: h.stake }))
+    .sort((a, b) => compareBytes(a.id, b.id));
+  if (validators.length > 0) state.set(stateKey.validatorSet(), encodeValidatorSet(validators));
+  for (const a of spec.accounts) putAccount(state, a.id, { role: a.role, nonce: 0, registeredAt: 0 });
+  const writes = state.writes();
+  const block = assembleBlock(
+    {
+      chainId: spec.chainId,
+      height: 0,
+      parent: ZERO_HASH,
+      time: spec.time,
+      txRoot: merkleRoot([]),
+      stateRoot: nextStateRoot(EMPTY_STATE_ROOT, 0, writes),
+      proposer: ZERO_HASH,
+      seal: new Uint8Array(0),
+    },
+    [],
+  );
+  return { block, writes };
+}
+
+/** True when two specs describe the same chain. */
+export function sameGenesis(a: GenesisSpec, b: GenesisSpec): boolean {
+  return bytesEqual(encodeGenesisSpec(a), encodeGenesisSpec(b));
+}

@@ -1,0 +1,56 @@
+import type { Startable } from '../util/lifecycle.ts';
+
+/** A block's place in the block tree, kept beside its bytes. */
+export interface BlockMeta {
+  readonly height: number;
+  readonly parent: Uint8Array;
+  /** Fork-choice weight accumulated from genesis to this block (PoW: total work; PoS: engine-defined). */
+  readonly score: bigint;
+}
+
+/** Where an included transaction sits on the canonical chain. */
+export interface TxLocation {
+  readonly blockHash: Uint8Array;
+  readonly height: number;
+  readonly index: number;
+}
+
+export interface HeadPointer {
+  readonly hash: Uint8Array;
+  readonly height: number;
+}
+
+export type { StateEntry } from '../types/state.ts';
+
+/**
+ * One write of a chain update. The chain layer computes the whole list (a new block, a reorg, genesis)
+ * and the store applies it as a single atomic batch synced to disk.
+ */
+export type ChainWrite =
+  | { readonly kind: 'block'; readonly hash: Uint8Array; readonly bytes: Uint8Array; readonly meta: BlockMeta }
+  /** Prior values of every state key a block wrote, opaque to the store; `undo: null` deletes it. */
+  | { readonly kind: 'undo'; readonly hash: Uint8Array; readonly undo: Uint8Array | null }
+  /** Canonical chain index: height -> hash, or `hash: null` to drop a height after a reorg to a shorter chain. */
+  | { readonly kind: 'canonical'; readonly height: number; readonly hash: Uint8Array | null }
+  | { readonly kind: 'tx'; readonly txId: Uint8Array; readonly location: TxLocation | null }
+  | { readonly kind: 'state'; readonly key: Uint8Array; readonly value: Uint8Array | null }
+  | { readonly kind: 'head'; readonly head: HeadPointer }
+  /** Small named values: the genesis hash, the schema version. */
+  | { readonly kind: 'meta'; readonly name: MetaName; readonly value: Uint8Array };
+
+export type MetaName = 'genesisHash' | 'schemaVersion';
+
+/** The chain database: typed reads plus one atomic write. */
+export interface ChainStore extends Startable {
+  getHead(): Promise<HeadPointer | undefined>;
+  getMeta(name: MetaName): Promise<Uint8Array | undefined>;
+  getBlock(hash: Uint8Array): Promise<Uint8Array | undefined>;
+  getBlockMeta(hash: Uint8Array): Promise<BlockMeta | undefined>;
+  getUndo(hash: Uint8Array): Promise<Uint8Array | undefined>;
+  getCanonicalHash(height: number): Promise<Uint8Array | undefined>;
+  getTxLocation(txId: Uint8Array): Promise<TxLocation | undefined>;
+  /** Every state entry in key order (used once at start to load the in-memory state). */
+  readState(): AsyncIterable<{ key: Uint8Array; value: Uint8Array }>;
+  /** Applies every write in one atomic batch, synced to disk before the promise resolves. */
+  write(writes: readonly ChainWrite[]): Promise<void>;
+}
