@@ -1,4 +1,4 @@
-import { decodeCanonical, encodeCanonical, type WireValue } from './canonical.ts';
+import { decodeCanonical, encodeCanonical, plain, type WireValue } from './canonical.ts';
 import { DecodeError, DecodeReason } from './errors.ts';
 import { expectArray, expectBytes, expectBytesUpTo, expectList, expectU32, expectU64 } from './fields.ts';
 import { decodeTransaction, expectChainId } from './transaction.ts';
@@ -60,7 +60,8 @@ export function assembleBlock(header: BlockHeader, transactions: readonly Transa
 }
 
 /** Strictly decodes a block: the outer array, the header, then every transaction. */
-export function decodeBlock(bytes: Uint8Array): Block {
+export function decodeBlock(input: Uint8Array): Block {
+  const bytes = plain(input);
   const value = decodeCanonical(bytes, MAX_BLOCK_BYTES, 'block');
   const [headerValue, txsValue] = expectArray(value, 2, 'block');
   const headerBytes = expectBytesUpTo(headerValue, MAX_HEADER_BYTES, 'block.header');

@@ -24,7 +24,15 @@ const unpackr = new Unpackr(OPTIONS);
 /** Encodes a wire value: the one canonical encoding of that value. */
 export function encodeCanonical(value: WireValue): Uint8Array {
   assertEncodable(value, 'value');
-  return packr.pack(value);
+  return plain(packr.pack(value));
+}
+
+/**
+ * A plain Uint8Array view of msgpackr's Node Buffers: Buffer#slice is a view, not a copy, and code written
+ * for Uint8Array (`bytes.slice()` then mutate) would silently corrupt the original.
+ */
+export function plain(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function assertEncodable(value: WireValue, path: string): void {

@@ -1,5 +1,5 @@
 import { DecodeError, DecodeReason } from './errors.ts';
-import type { WireValue } from './canonical.ts';
+import { plain, type WireValue } from './canonical.ts';
 
 /** Field readers used by every structure decoder: each checks one field and names it on failure. */
 
@@ -43,7 +43,7 @@ export function expectBytes(value: WireValue | undefined, length: number, field:
   if (value.length !== length) {
     throw new DecodeError(DecodeReason.OutOfRange, field, `expected ${length} bytes, got ${value.length}`);
   }
-  return value;
+  return plain(value);
 }
 
 export function expectBytesUpTo(value: WireValue | undefined, maxLength: number, field: string): Uint8Array {
@@ -51,7 +51,7 @@ export function expectBytesUpTo(value: WireValue | undefined, maxLength: number,
   if (value.length > maxLength) {
     throw new DecodeError(DecodeReason.Oversize, field, `${value.length} bytes is over the limit of ${maxLength}`);
   }
-  return value;
+  return plain(value);
 }
 
 /** A UTF-8 string of at most `maxBytes` bytes (measured encoded) and, when given, matching `pattern`. */

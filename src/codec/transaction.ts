@@ -1,4 +1,4 @@
-import { decodeCanonical, encodeCanonical, type WireValue } from './canonical.ts';
+import { decodeCanonical, encodeCanonical, plain, type WireValue } from './canonical.ts';
 import { DecodeError, DecodeReason } from './errors.ts';
 import { expectArray, expectBytes, expectString, expectU32 } from './fields.ts';
 import { decodePayload, encodePayload } from './payloads.ts';
@@ -41,7 +41,8 @@ export function signingBytesOf(wire: Uint8Array): Uint8Array {
 }
 
 /** Strictly decodes wire bytes into a transaction; throws DecodeError naming the field and reason. */
-export function decodeTransaction(bytes: Uint8Array): Transaction {
+export function decodeTransaction(input: Uint8Array): Transaction {
+  const bytes = plain(input);
   const value = decodeCanonical(bytes, MAX_TX_BYTES, 'tx');
   const [chainId, type, sender, nonce, payload, signature] = expectArray(value, 6, 'tx');
   const typeTag = expectU32(type, 'tx.type');

@@ -1,0 +1,192 @@
+import { toHex } from '../codec/bytes.ts';
+import { getAccount } from '../state/accessors.ts';
+import { applyTx } from '../state/applyTx.ts';
+import { TxError, TxErrorCode } from '../state/errors.ts';
+import { StateOverlay, keyString, type StateReader } from '../state/overlay.ts';
+import type { Block } from '../types/block.ts';
+import type { Transaction } from '../types/transaction.ts';
+import { verifyTransactionSignature, type SignatureCache } from './signatureVerifier.ts';
+
+/** Why the mempool turned a transaction away (beyond TxErrorCode reasons from the transition). */
+export const MempoolRejection = {
+  AlreadyKnown: 'ALREADY_KNOWN',
+  NoncePending: 'NONCE_PENDING',
+  SenderLimit: 'SENDER_LIMIT',
+  PoolFull: 'POOL_FULL',
+  NonceTooFarAhead: 'NONCE_TOO_FAR_AHEAD',
+} as const;
+export type MempoolRejection = (typeof MempoolRejection)[keyof typeof MempoolRejection];
+
+export class MempoolError extends Error {
+  readonly code: MempoolRejection | TxErrorCode;
+  constructor(code: MempoolRejection | TxErrorCode, message: string) {
+    super(message);
+    this.name = 'MempoolError';
+    this.code = code;
+  }
+}
+
+export interface MempoolOptions {
+  /** Transactions held at most. */
+  readonly maxTxs: number;
+  /** Wire bytes held at most. */
+  readonly maxBytes: number;
+  /** Pending transactions per sender at most (also how far ahead of the account nonce a nonce may be). */
+  readonly maxPerSender: number;
+}
+
+export const DEFAULT_MEMPOOL_OPTIONS: MempoolOptions = { maxTxs: 20_000, maxBytes: 64 * 1024 * 1024, maxPerSender: 64 };
+
+export interface MempoolModules {
+  readonly chainId: string;
+  /** The head state: nonces and the dry run read it. */
+  readonly state: () => StateReader;
+  /** Head height and time, for the dry run of the next executable transaction. */
+  readonly nextBlock: () => { height: number; time: number };
+  readonly signatureCache: SignatureCache;
+}
+
+/**
+ * Pending transactions, bounded in count, bytes and per sender. A transaction is admitted only after its
+ * signature is checked (and cached, so block import skips it) and, when it is its sender's next one, after a
+ * dry run against the head state, so a client learns at once why a transaction could never be included.
+ */
+export class Mempool {
+  readonly #options: MempoolOptions;
+  readonly #modules: MempoolModules;
+  readonly #byId = new Map<string, Transaction>();
+  // sender -> nonce -> tx; Map insertion order gives senders in order of first arrival.
+  readonly #bySender = new Map<string, Map<number, Transaction>>();
+  #bytes = 0;
+
+  constructor(options: MempoolOptions, modules: MempoolModules) {
+    this.#options = options;
+    this.#modules = modules;
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  has(txId: Uint8Array): boolean {
+    return this.#byId.has(keyString(txId));
+  }
+
+  get(txId: Uint8Array): Transaction | undefined {
+    return this.#byId.get(keyString(txId));
+  }
+
+  /** Admits a decoded transaction or throws MempoolError naming the reason. */
+  add(tx: Transaction): void {
+    const { chainId, state, signatureCache } = this.#modules;
+    if (this.#byId.has(keyString(tx.id))) throw new MempoolError(MempoolRejection.AlreadyKnown, 'transaction is already pending');
+    if (tx.chainId !== chainId) {
+      throw new MempoolError(TxErrorCode.WrongChain, `transaction is for chain "${tx.chainId}", this node runs "${chainId}"`);
+    }
+    if (!signatureCache.has(tx)) {
+      if (!verifyTransactionSignature(tx)) {
+        throw new MempoolError(TxErrorCode.BadSignature, 'the signature does not verify against the sender key');
+      }
+      signatureCache.add(tx);
+    }
+    const head = state();
+    const accountNonce = getAccount(head, tx.sender)?.nonce ?? 0;
+    if (tx.nonce < accountNonce) {
+      throw new MempoolError(TxErrorCode.NonceTooLow, `nonce ${tx.nonce} was already used; the next nonce is ${accountNonce}`);
+    }
+    if (tx.nonce >= accountNonce + this.#options.maxPerSender) {
+      throw new MempoolError(
+        MempoolRejection.NonceTooFarAhead,
+        `nonce ${tx.nonce} is more than ${this.#options.maxPerSender} ahead of the next nonce ${accountNonce}`,
+      );
+    }
+    const senderKey = keyString(tx.sender);
+    const pending = this.#bySender.get(senderKey);
+    if (pending?.has(tx.nonce)) {
+      throw new MempoolError(MempoolRejection.NoncePending, `a transaction with nonce ${tx.nonce} is already pending`);
+    }
+    if ((pending?.size ?? 0) >= this.#options.maxPerSender) {
+      throw new MempoolError(MempoolRejection.SenderLimit, `the sender already has ${this.#options.maxPerSender} pending transactions`);
+    }
+    if (this.#byId.size >= this.#options.maxTxs || this.#bytes + tx.bytes.length > this.#options.maxBytes) {
+      throw new MempoolError(MempoolRejection.PoolFull, 'the mempool is full; try again after the next block');
+    }
+    if (tx.nonce === accountNonce) this.#dryRun(head, tx);
+    this.#insert(senderKey, tx);
+  }
+
+  #dryRun(head: StateReader, tx: Transaction): void {
+    const { height, time } = this.#modules.nextBlock();
+    try {
+      applyTx(new StateOverlay(head), tx, { chainId: this.#modules.chainId, height, time });
+    } catch (error) {
+      if (error instanceof TxError) throw new MempoolError(error.code, error.message);
+      throw error;
+    }
+  }
+
+  #insert(senderKey: string, tx: Transaction): void {
+    let pending = this.#bySender.get(senderKey);
+    if (pending === undefined) {
+      pending = new Map();
+      this.#bySender.set(senderKey, pending);
+    }
+    pending.set(tx.nonce, tx);
+    this.#byId.set(keyString(tx.id), tx);
+    this.#bytes += tx.bytes.length;
+  }
+
+  #remove(tx: Transaction): void {
+    const senderKey = keyString(tx.sender);
+    const pending = this.#bySender.get(senderKey);
+    if (pending?.get(tx.nonce) === tx) {
+      pending.delete(tx.nonce);
+      if (pending.size === 0) this.#bySender.delete(senderKey);
+    }
+    if (this.#byId.delete(keyString(tx.id))) this.#bytes -= tx.bytes.length;
+  }
+
+  /** Transactions ready for a block: each sender's run of consecutive nonces from its account nonce. */
+  *candidates(): Generator<Transaction> {
+    const head = this.#modules.state();
+    for (const pending of this.#bySender.values()) {
+      const first = pending.values().next();
+      if (first.done) continue;
+      let nonce = getAccount(head, first.value.sender)?.nonce ?? 0;
+      for (let tx = pending.get(nonce); tx !== undefined; tx = pending.get(++nonce)) yield tx;
+    }
+  }
+
+  /** After a new head: drops included transactions and those whose nonce is now used. */
+  onBlock(block: Block): void {
+    const head = this.#modules.state();
+    const senders = new Set<string>();
+    for (const tx of block.transactions) {
+      const pendingTx = this.#byId.get(keyString(tx.id));
+      if (pendingTx !== undefined) this.#remove(pendingTx);
+      senders.add(keyString(tx.sender));
+    }
+    for (const senderKey of senders) {
+      const pending = this.#bySender.get(senderKey);
+      if (pending === undefined) continue;
+      const first = pending.values().next();
+      if (first.done) continue;
+      const accountNonce = getAccount(head, first.value.sender)?.nonce ?? 0;
+      for (const tx of [...pending.values()]) if (tx.nonce < accountNonce) this.#remove(tx);
+    }
+  }
+
+  /** Drops a transaction that block building found invalid. */
+  drop(tx: Transaction): void {
+    this.#remove(tx);
+  }
+
+  /** A short description for logs. */
+  describe(tx: Transaction): string {
+    return `${toHex(tx.id).slice(0, 16)}… from ${toHex(tx.sender).slice(0, 8)}… nonce ${tx.nonce}`;
+  }
+}
