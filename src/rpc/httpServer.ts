@@ -101,7 +101,7 @@ export class RpcHttpServer implements Startable {
   readonly #adminDigest: Buffer | undefined;
   readonly #deps: RpcHttpServerDeps;
   readonly #routes = new Map<string, Map<string, RouteHandler>>();
-  readonly #inFlight = new Set<AbortController>();
+  readonly #inFlight = new Map<AbortController, ServerResponse>();
   #server: Server | undefined;
   #address: RpcHttpAddress | undefined;
   #stopping = false;
@@ -178,6 +178,7 @@ export class RpcHttpServer implements Startable {
     const server = this.#server;
     if (server === undefined) return;
     this.#stopping = true;
+    for (const res of this.#inFlight.values()) if (!res.headersSent) res.setHeader('connection', 'close');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
@@ -185,7 +186,7 @@ export class RpcHttpServer implements Startable {
       timer = setTimeout(() => resolve('timeout'), this.#options.shutdownGraceMs);
     });
     if ((await Promise.race([closed, grace])) === 'timeout') {
-      for (const controller of this.#inFlight) controller.abort(new Error('RPC server stopping'));
+      for (const controller of this.#inFlight.keys()) controller.abort(new Error('RPC server stopping'));
       server.closeAllConnections();
       await closed;
     }
@@ -204,10 +205,12 @@ export class RpcHttpServer implements Startable {
 
   #dispatchRoute(req: IncomingMessage, res: ServerResponse): void {
     const controller = new AbortController();
-    this.#inFlight.add(controller);
+    this.#inFlight.set(controller, res);
     res.on('close', () => {
       this.#inFlight.delete(controller);
       if (!res.writableFinished) controller.abort(new Error('client went away'));
+      // A keep-alive connection whose last request just ended would otherwise hold stop() open.
+      if (this.#stopping) this.#server?.closeIdleConnections();
     });
     if (this.#stopping) res.setHeader('connection', 'close');
     this.#route(req, res, controller.signal).catch((err: unknown) => {
