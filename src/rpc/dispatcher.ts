@@ -279,7 +279,12 @@ export function createDispatcher(methods: readonly RpcMethod[], options: Dispatc
   }
 
   function respondError(error: RpcError, id: JsonRpcId): string {
-    return encodeErrorResponse(error, id);
+    try {
+      return encodeErrorResponse(error, id);
+    } catch (err) {
+      // A handler put something unserialisable (a bigint, a cycle) in its error data.
+      return encodeErrorResponse(internalError(err, 'error serialisation'), id);
+    }
   }
 
   async function handleRequest(request: unknown, ctx: RpcContext): Promise<string | undefined> {

@@ -152,6 +152,11 @@ export class RpcHttpServer implements Startable {
       connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(o.headersTimeoutMs / 2))),
     });
     server.on('request', (req, res) => this.#dispatchRoute(req, res));
+    // curl sends `Expect: 100-continue` for big bodies: refuse an oversize one before it is sent.
+    server.on('checkContinue', (req, res) => {
+      if (!(Number(req.headers['content-length']) > o.maxBodyBytes)) res.writeContinue();
+      this.#dispatchRoute(req, res);
+    });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (this.#deps.onUpgrade !== undefined && !this.#stopping) this.#deps.onUpgrade(req, socket, head);

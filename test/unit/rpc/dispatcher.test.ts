@@ -244,6 +244,27 @@ describe('handler failures', () => {
     expect(JSON.parse((await strict.handle(request('liar'), PUBLIC_CTX)) ?? '')).toMatchObject({ error: { code: -32603 } });
   });
 
+  it('survives unserialisable data in an RpcError', async () => {
+    const logger = captureLogger();
+    const dispatcher = createDispatcher(
+      [
+        defineMethod({
+          name: 'bad_data',
+          summary: 'throws an RpcError carrying a bigint',
+          params: [],
+          result: { name: 'n', schema: Type.Null() },
+          handler: () => {
+            throw new RpcError(RECORD_NOT_FOUND, 'x', { height: 1n });
+          },
+        }),
+      ],
+      { logger },
+    );
+    const answer = JSON.parse((await dispatcher.handle(request('bad_data'), PUBLIC_CTX)) ?? '') as Answer;
+    expect(answer).toMatchObject({ id: 1, error: { code: -32603, data: { reason: 'INTERNAL_ERROR' } } });
+    expect(logger.logs).toHaveLength(1);
+  });
+
   it('answers undefined results with null', async () => {
     const dispatcher = createDispatcher(
       [{ name: 'nothing', summary: 'returns nothing', params: [], result: { name: 'nothing', schema: Type.Null() }, handler: () => undefined }],

@@ -180,6 +180,25 @@ describe('limits and garbage', () => {
     await expectAlive(url);
   });
 
+  it('refuses an oversize Expect: 100-continue request without asking for the body', async () => {
+    const { server, url } = await startServer();
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connect(server.address.port, '127.0.0.1', () =>
+        socket.write(
+          `POST /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${5 * MIB + 1}\r\nExpect: 100-continue\r\n\r\n`,
+        ),
+      );
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => resolve(text));
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 413/);
+    expect(reply).not.toContain('100 Continue');
+    expect(reply).toContain('BODY_TOO_LARGE');
+    await expectAlive(url);
+  });
+
   it('stops reading a chunked body that grows past the limit', async () => {
     const { url } = await startServer({ maxBodyBytes: 1024 });
     const status = await new Promise<number>((resolve, reject) => {
