@@ -188,7 +188,6 @@ function bindParams(compiled: CompiledMethod, raw: unknown): Record<string, unkn
 function checkTable(methods: readonly RpcMethod[]): void {
   const names = new Set<string>();
   const codeOfReason = new Map<string, number>();
-  const reasonOfCode = new Map<number, string>();
   for (const method of methods) {
     if (method.name === '' || method.name.startsWith('rpc.')) {
       throw new Error(`RPC method name "${method.name}" is empty or uses the reserved "rpc." prefix`);
@@ -205,22 +204,18 @@ function checkTable(methods: readonly RpcMethod[]): void {
         throw new Error(`RPC method "${method.name}": required param "${param.name}" follows an optional one`);
       }
     }
-    for (const kind of method.errors ?? []) checkErrorKind(kind, codeOfReason, reasonOfCode);
+    for (const kind of method.errors ?? []) checkErrorKind(kind, codeOfReason);
   }
 }
 
-function checkErrorKind(kind: RpcErrorKind, codeOfReason: Map<string, number>, reasonOfCode: Map<number, string>): void {
+// A code is a category (e.g. "transaction rejected") and may carry several reasons; a reason is the stable,
+// specific cause and always comes with the same code.
+function checkErrorKind(kind: RpcErrorKind, codeOfReason: Map<string, number>): void {
   const knownCode = codeOfReason.get(kind.reason);
   if (knownCode !== undefined && knownCode !== kind.code) {
     throw new Error(`RPC error reason ${kind.reason} is used with codes ${knownCode} and ${kind.code}`);
   }
   codeOfReason.set(kind.reason, kind.code);
-  if (kind.code < SERVER_ERROR_RANGE.min || kind.code > SERVER_ERROR_RANGE.max) return;
-  const knownReason = reasonOfCode.get(kind.code);
-  if (knownReason !== undefined && knownReason !== kind.reason) {
-    throw new Error(`RPC error code ${kind.code} is used by both ${knownReason} and ${kind.reason}`);
-  }
-  reasonOfCode.set(kind.code, kind.reason);
 }
 
 function compileMethod(method: RpcMethod): CompiledMethod {

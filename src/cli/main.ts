@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { CliError, runCli } from './runCli.ts';
+
+/** The `medchain` executable: signals and exit codes live here, everything else in runCli. */
+const controller = new AbortController();
+let interrupts = 0;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      process.stderr.write('forced exit\n');
+      process.exit(130);
+    }
+    controller.abort();
+  });
+}
+
+const io = { out: (line: string) => process.stdout.write(line + '\n'), err: (line: string) => process.stderr.write(line + '\n') };
+try {
+  process.exitCode = await runCli(process.argv.slice(2), io, controller.signal);
+} catch (error) {
+  process.exitCode = error instanceof CliError ? error.exitCode : 1;
+  io.err(`medchain: ${error instanceof Error ? error.message : String(error)}`);
+  if (!(error instanceof CliError) && process.env.MEDCHAIN_DEBUG) io.err(String((error as Error).stack));
+}
+// Workers or sockets left by a failed start must not keep the process alive.
+process.exit(process.exitCode);

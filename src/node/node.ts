@@ -1,0 +1,160 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Chain } from '../chain/chain.ts';
+import { Mempool } from '../chain/mempool.ts';
+import { BlockProducer } from '../chain/producer.ts';
+import { PosSealer, PowSealer, type Sealer } from '../chain/sealer.ts';
+import { InlineSignatureVerifier, SignatureCache } from '../chain/signatureVerifier.ts';
+import { toHex } from '../codec/bytes.ts';
+import { createEngine } from '../consensus/index.ts';
+import { loadKey } from '../keys/keystore.ts';
+import { createDispatcher } from '../rpc/dispatcher.ts';
+import { RpcHttpServer } from '../rpc/httpServer.ts';
+import { createNodeMethods } from '../rpc/methods/index.ts';
+import { GenesisError, parseGenesis } from '../state/genesis.ts';
+import { createLevelChainStore } from '../store/index.ts';
+import type { ChainStore } from '../store/interface.ts';
+import type { GenesisSpec } from '../types/genesis.ts';
+import type { KeyPair } from '../crypto/ed25519.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Startable } from '../util/lifecycle.ts';
+import type { NodeConfig } from './config.ts';
+import { MEDCHAIN_VERSION } from './version.ts';
+
+export interface NodeModules {
+  readonly logger: Logger;
+  readonly clock?: () => number;
+}
+
+/** Reads and validates a genesis file; errors name the file and the field. */
+export async function readGenesisFile(path: string): Promise<GenesisSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new GenesisError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run "medchain init" or pass --genesis`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new GenesisError(path, `is not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    return parseGenesis(json);
+  } catch (error) {
+    if (error instanceof GenesisError) throw new GenesisError(path, error.message.replace(/^genesis /, ''));
+    throw error;
+  }
+}
+
+/**
+ * The composition root: wires store, chain, mempool, producer and RPC, and runs them in one lifecycle.
+ * Started in dependency order and stopped in reverse, so nothing writes after the store closes.
+ */
+export class MedchainNode implements Startable {
+  readonly config: NodeConfig;
+  readonly #logger: Logger;
+  readonly #clock: () => number;
+  readonly #started: Startable[] = [];
+  #chain: Chain | undefined;
+  #mempool: Mempool | undefined;
+  #rpc: RpcHttpServer | undefined;
+
+  constructor(config: NodeConfig, modules: NodeModules) {
+    this.config = config;
+    this.#logger = modules.logger;
+    this.#clock = modules.clock ?? Date.now;
+  }
+
+  get chain(): Chain {
+    if (this.#chain === undefined) throw new Error('node not started');
+    return this.#chain;
+  }
+
+  get mempool(): Mempool {
+    if (this.#mempool === undefined) throw new Error('node not started');
+    return this.#mempool;
+  }
+
+  /** The RPC address actually bound (port 0 picks a free one). */
+  get rpcAddress(): { host: string; port: number } | undefined {
+    return this.#rpc?.address;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
+    const { config } = this;
+    const logger = this.#logger;
+    const genesis = await readGenesisFile(config.genesis);
+    const validator: KeyPair | undefined = config.validatorKey === '' ? undefined : (await loadKey(config.datadir, config.validatorKey)).keyPair;
+
+    const store: ChainStore = createLevelChainStore(join(config.datadir, 'chain'));
+    await this.#startComponent(store);
+
+    const cache = new SignatureCache();
+    const engine = createEngine(genesis);
+    const chain = new Chain({ genesis }, { store, engine, verifier: new InlineSignatureVerifier(cache), logger: logger.child({ module: 'chain' }), clock: this.#clock });
+    await this.#startComponent(chain);
+    this.#chain = chain;
+    logger.info({ genesisHash: toHex(chain.genesisHash), chainId: genesis.chainId, engine: engine.kind }, 'genesis');
+
+    const mempool = new Mempool(config.mempool, {
+      chainId: genesis.chainId,
+      state: () => chain.state,
+      nextBlock: () => ({ height: chain.head.header.height + 1, time: Math.max(this.#clock(), chain.head.header.time + 1) }),
+      signatureCache: cache,
+    });
+    chain.onHead((block) => mempool.onBlock(block));
+    this.#mempool = mempool;
+
+    if (config.rpc.enabled) {
+      const methods = createNodeMethods({ chain, mempool, version: MEDCHAIN_VERSION, validator: validator?.publicKey, startedAt: this.#clock(), clock: this.#clock });
+      const dispatcher = createDispatcher(methods, {
+        logger: logger.child({ module: 'rpc' }),
+        info: { title: 'medchain JSON-RPC', version: MEDCHAIN_VERSION },
+      });
+      const rpc = new RpcHttpServer(
+        { host: config.rpc.host, port: config.rpc.port, maxBodyBytes: config.rpc.maxBodyBytes, corsOrigins: config.rpc.cors, adminToken: config.rpc.adminToken || undefined },
+        { dispatcher, logger: logger.child({ module: 'rpc' }) },
+      );
+      await this.#startComponent(rpc);
+      this.#rpc = rpc;
+      logger.info({ url: `http://${rpc.address.host}:${rpc.address.port}/rpc` }, 'JSON-RPC listening');
+    }
+
+    if (validator !== undefined) {
+      const sealer: Sealer = engine.kind === 'pow' ? new PowSealer(logger.child({ module: 'miner' })) : new PosSealer(validator.secretKey);
+      const producer = new BlockProducer(
+        { proposer: validator.publicKey },
+        { chain, mempool, sealer, logger: logger.child({ module: 'producer' }), clock: this.#clock },
+      );
+      await this.#startComponent(producer);
+      logger.info({ validator: toHex(validator.publicKey) }, engine.kind === 'pow' ? 'mining' : 'proposing blocks in our slots');
+    }
+  }
+
+  async #startComponent(component: Startable): Promise<void> {
+    await component.start();
+    this.#started.push(component);
+  }
+
+  async stop(): Promise<void> {
+    while (this.#started.length > 0) {
+      const component = this.#started.pop()!;
+      try {
+        await component.stop();
+      } catch (error) {
+        this.#logger.error({ err: error }, 'a component failed to stop cleanly');
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import Type from 'typebox';
+import { defineMethod, type RpcMethod } from '../method.ts';
+import { toHex } from '../../codec/bytes.ts';
+import { fingerprint } from '../../crypto/ed25519.ts';
+import { getAccount, getAttestation, getHospitalName } from '../../state/accessors.ts';
+import { Hash32, HexString } from './json.ts';
+import type { NodeApi } from './nodeApi.ts';
+
+const AttestationJson = Type.Object({
+  hospital: HexString,
+  hospitalName: Type.String(),
+  name: Type.String(),
+  licence: Type.String(),
+  expiresAt: Type.Integer({ description: 'ms since the epoch' }),
+  attestedAt: Type.Integer({ description: 'height' }),
+  revokedAt: Type.Union([Type.Integer(), Type.Null()]),
+  revokeReason: Type.String(),
+  valid: Type.Boolean({ description: 'neither revoked nor expired at the head block time' }),
+});
+
+/** identity_ methods. */
+export function identityMethods(api: NodeApi): RpcMethod[] {
+  const { chain } = api;
+  return [
+    defineMethod({
+      name: 'identity_get',
+      summary: "An account's role and nonce, a hospital's name, and a doctor's attestations; null if unregistered.",
+      params: [{ name: 'accountId', schema: Hash32, description: 'the Ed25519 public key' }],
+      result: {
+        name: 'identity',
+        schema: Type.Union([
+          Type.Object({
+            id: HexString,
+            fingerprint: Type.String(),
+            role: Type.String(),
+            nonce: Type.Integer(),
+            registeredAt: Type.Integer(),
+            hospitalName: Type.Union([Type.String(), Type.Null()]),
+            attestations: Type.Array(AttestationJson),
+          }),
+          Type.Null(),
+        ]),
+      },
+      handler: ({ accountId }) => {
+        const state = chain.state;
+        const account = getAccount(state, accountId);
+        if (account === undefined) return null;
+        const headTime = chain.head.header.time;
+        // Hospitals come only from genesis, so a doctor's attestations are found by asking each of them.
+        const attestations = chain.genesisSpec.hospitals.flatMap((h) => {
+          const a = getAttestation(state, accountId, h.id);
+          if (a === undefined) return [];
+          return [
+            {
+              hospital: toHex(h.id),
+              hospitalName: h.name,
+              name: a.name,
+              licence: a.licence,
+              expiresAt: a.expiresAt,
+              attestedAt: a.attestedAt,
+              revokedAt: a.revokedAt,
+              revokeReason: a.revokeReason,
+              valid: a.revokedAt === null && a.expiresAt > headTime,
+            },
+          ];
+        });
+        return {
+          id: toHex(accountId),
+          fingerprint: fingerprint(accountId),
+          role: account.role,
+          nonce: account.nonce,
+          registeredAt: account.registeredAt,
+          hospitalName: getHospitalName(state, accountId) ?? null,
+          attestations,
+        };
+      },
+    }),
+  ];
+}
