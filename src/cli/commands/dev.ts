@@ -36,7 +36,7 @@ export function devGenesis(engine: 'pos' | 'pow', keys: Record<DemoName, KeyPair
   return {
     chainId: DEV_CHAIN_ID,
     time: DEV_GENESIS_TIME,
-    consensus: engine === 'pos' ? { engine, slotMs: 1000 } : { engine, targetBlockMs: 1000, initialDifficulty: 50_000, minDifficulty: 1000 },
+    consensus: engine === 'pos' ? { engine, slotMs: 1000 } : { engine, targetBlockMs: 1000, initialDifficulty: 300_000, minDifficulty: 1000 },
     hospitals: [{ id: toHex(keys.hospital.publicKey), name: 'Demo General Hospital', stake: 1000 }],
     accounts: [
       { id: toHex(keys.doctor.publicKey), role: 'doctor' },
