@@ -55,7 +55,6 @@ export class PowSealer implements Sealer {
       this.#worker = undefined;
       this.#logger.error({ err: error }, 'the PoW miner worker failed; mining stops');
     });
-    worker.unref();
     this.#worker = worker;
   }
 

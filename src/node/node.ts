@@ -4,7 +4,8 @@ import { Chain } from '../chain/chain.ts';
 import { Mempool } from '../chain/mempool.ts';
 import { BlockProducer } from '../chain/producer.ts';
 import { PosSealer, PowSealer, type Sealer } from '../chain/sealer.ts';
-import { InlineSignatureVerifier, SignatureCache } from '../chain/signatureVerifier.ts';
+import { SignatureCache } from '../chain/signatureVerifier.ts';
+import { WorkerSignatureVerifier } from '../chain/verifyPool.ts';
 import { toHex } from '../codec/bytes.ts';
 import { createEngine } from '../consensus/index.ts';
 import { loadKey } from '../keys/keystore.ts';
@@ -101,8 +102,10 @@ export class MedchainNode implements Startable {
     await this.#startComponent(store);
 
     const cache = new SignatureCache();
+    const verifier = new WorkerSignatureVerifier({}, cache);
+    await this.#startComponent(verifier);
     const engine = createEngine(genesis);
-    const chain = new Chain({ genesis }, { store, engine, verifier: new InlineSignatureVerifier(cache), logger: logger.child({ module: 'chain' }), clock: this.#clock });
+    const chain = new Chain({ genesis }, { store, engine, verifier, logger: logger.child({ module: 'chain' }), clock: this.#clock });
     await this.#startComponent(chain);
     this.#chain = chain;
     logger.info({ genesisHash: toHex(chain.genesisHash), chainId: genesis.chainId, engine: engine.kind }, 'genesis');

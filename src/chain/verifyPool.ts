@@ -1,0 +1,110 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { signingBytesOf } from '../codec/transaction.ts';
+import type { Transaction } from '../types/transaction.ts';
+import type { Startable } from '../util/lifecycle.ts';
+import type { SignatureCache, SignatureVerifier } from './signatureVerifier.ts';
+import type { VerifyChunk, VerifyChunkResult } from './verifyWorker.ts';
+
+export interface VerifyPoolOptions {
+  /** Worker threads; default: one per core. */
+  readonly workers?: number;
+  /** Transactions per message: a message costs about one verification, so chunks keep that overhead small. */
+  readonly chunkSize?: number;
+}
+
+/**
+ * Verifies transaction signatures on worker threads, in chunks packed into transferable buffers, skipping
+ * transactions whose signatures the cache already holds (checked when they entered the mempool).
+ */
+export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
+  readonly #size: number;
+  readonly #chunkSize: number;
+  readonly #cache: SignatureCache | undefined;
+  #workers: Worker[] = [];
+  #next = 0;
+  #nextId = 1;
+  readonly #pending = new Map<number, { resolve: (r: number) => void; reject: (e: Error) => void }>();
+
+  constructor(options: VerifyPoolOptions = {}, cache?: SignatureCache) {
+    this.#size = Math.max(1, options.workers ?? availableParallelism());
+    this.#chunkSize = Math.max(1, options.chunkSize ?? 128);
+    this.#cache = cache;
+  }
+
+  get workers(): number {
+    return this.#size;
+  }
+
+  async start(): Promise<void> {
+    for (let i = 0; i < this.#size; i++) {
+      const worker = new Worker(new URL('./verifyWorker.ts', import.meta.url));
+      worker.on('message', ({ id, firstInvalid }: VerifyChunkResult) => {
+        this.#pending.get(id)?.resolve(firstInvalid);
+        this.#pending.delete(id);
+      });
+      worker.on('error', (error) => this.#failAll(error));
+      this.#workers.push(worker);
+    }
+    // Workers load the module asynchronously; a first round trip makes the pool warm before the first block.
+    await Promise.all(this.#workers.map((w) => this.#send(w, packChunk([]))));
+  }
+
+  async stop(): Promise<void> {
+    const workers = this.#workers;
+    this.#workers = [];
+    this.#failAll(new Error('the signature verifier stopped'));
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  async verifyTransactions(txs: readonly Transaction[]): Promise<number> {
+    if (this.#workers.length === 0) throw new Error('the signature verifier is not started');
+    const indexes: number[] = [];
+    for (let i = 0; i < txs.length; i++) if (!this.#cache?.has(txs[i]!)) indexes.push(i);
+    const chunks: number[][] = [];
+    // Spread evenly: at least one chunk per worker when there is enough work, chunks no larger than chunkSize.
+    const perChunk = Math.min(this.#chunkSize, Math.max(1, Math.ceil(indexes.length / this.#workers.length)));
+    for (let i = 0; i < indexes.length; i += perChunk) chunks.push(indexes.slice(i, i + perChunk));
+    const results = await Promise.all(
+      chunks.map((chunk) => {
+        const worker = this.#workers[this.#next++ % this.#workers.length]!;
+        return this.#send(worker, packChunk(chunk.map((i) => txs[i]!)));
+      }),
+    );
+    for (let c = 0; c < chunks.length; c++) if (results[c]! >= 0) return chunks[c]![results[c]!]!;
+    return -1;
+  }
+
+  #send(worker: Worker, buffer: ArrayBuffer): Promise<number> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, buffer } satisfies VerifyChunk, [buffer]);
+    });
+  }
+
+  #failAll(error: Error): void {
+    for (const { reject } of this.#pending.values()) reject(error);
+    this.#pending.clear();
+  }
+}
+
+function packChunk(txs: readonly Transaction[]): ArrayBuffer {
+  const messages = txs.map((tx) => signingBytesOf(tx.bytes));
+  let length = 4;
+  for (const m of messages) length += 100 + m.length;
+  const buffer = new ArrayBuffer(length);
+  const bytes = new Uint8Array(buffer);
+  const view = new DataView(buffer);
+  view.setUint32(0, txs.length);
+  let offset = 4;
+  txs.forEach((tx, i) => {
+    const message = messages[i]!;
+    view.setUint32(offset, message.length);
+    bytes.set(tx.signature, offset + 4);
+    bytes.set(tx.sender, offset + 68);
+    bytes.set(message, offset + 100);
+    offset += 100 + message.length;
+  });
+  return buffer;
+}

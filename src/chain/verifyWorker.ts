@@ -1,0 +1,37 @@
+import { parentPort } from 'node:worker_threads';
+import { verify } from '../crypto/ed25519.ts';
+
+/**
+ * A chunk of signature checks packed in one transferable buffer:
+ *   count u32, then per item: message length u32, signature (64), public key (32), message.
+ * The worker answers with the index (within the chunk) of the first invalid signature, or -1.
+ */
+export interface VerifyChunk {
+  readonly id: number;
+  readonly buffer: ArrayBuffer;
+}
+
+export interface VerifyChunkResult {
+  readonly id: number;
+  readonly firstInvalid: number;
+}
+
+parentPort!.on('message', ({ id, buffer }: VerifyChunk) => {
+  const bytes = new Uint8Array(buffer);
+  const view = new DataView(buffer);
+  const count = view.getUint32(0);
+  let offset = 4;
+  let firstInvalid = -1;
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(offset);
+    const signature = bytes.subarray(offset + 4, offset + 68);
+    const publicKey = bytes.subarray(offset + 68, offset + 100);
+    const message = bytes.subarray(offset + 100, offset + 100 + length);
+    offset += 100 + length;
+    if (!verify(signature, message, publicKey)) {
+      firstInvalid = i;
+      break;
+    }
+  }
+  parentPort!.postMessage({ id, firstInvalid } satisfies VerifyChunkResult);
+});
