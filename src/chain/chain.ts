@@ -7,7 +7,7 @@ import type { ConsensusEngine, ParentInfo } from '../consensus/interface.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
 import { applyBlock, buildBlockContents, type BlockExecution, type ExcludedTransaction } from '../state/applyBlock.ts';
 import { BlockError, BlockErrorCode, ErrorAction } from '../state/errors.ts';
-import { buildGenesis } from '../state/genesis.ts';
+import { buildGenesis, policyFlagsAt } from '../state/genesis.ts';
 import { MemoryState, type StateReader } from '../state/overlay.ts';
 import type { ChainStore, ChainWrite } from '../store/interface.ts';
 import type { Block, BlockHeader } from '../types/block.ts';
@@ -157,7 +157,8 @@ export class Chain implements Startable {
   /** Builds a block on the current head from `candidates` (in order), leaving out those that do not apply. */
   buildBlock(proposer: AccountId, time: number, candidates: Iterable<Transaction>): BuiltBlock {
     const parent = this.head;
-    const ctx = { chainId: this.genesisSpec.chainId, height: parent.header.height + 1, time };
+    const height = parent.header.height + 1;
+    const ctx = { chainId: this.genesisSpec.chainId, height, time, policyFlags: policyFlagsAt(this.genesisSpec, height) };
     const contents = buildBlockContents(this.#state, candidates, ctx, parent.header.stateRoot, this.#maxBlockTxs);
     const header: BlockHeader = {
       chainId: ctx.chainId,
@@ -239,7 +240,7 @@ export class Chain implements Startable {
     const bad = await this.#modules.verifier.verifyTransactions(block.transactions);
     if (bad >= 0) throw new BlockError(BlockErrorCode.BadSignature, `transaction ${bad} has an invalid signature`);
     // [REJECT] Executing the transactions gives the claimed state root
-    const execution = applyBlock(this.#state, block, head.header.stateRoot);
+    const execution = applyBlock(this.#state, block, head.header.stateRoot, policyFlagsAt(this.genesisSpec, header.height));
     if (!bytesEqual(execution.stateRoot, header.stateRoot)) {
       throw new BlockError(BlockErrorCode.BadStateRoot, `state root should be ${toHex(execution.stateRoot)}`);
     }

@@ -4,6 +4,7 @@ import { applyTx } from '../state/applyTx.ts';
 import { TxError, TxErrorCode } from '../state/errors.ts';
 import { StateOverlay, keyString, type StateReader } from '../state/overlay.ts';
 import type { Block } from '../types/block.ts';
+import type { PolicyFlags } from '../script/flags.ts';
 import type { Transaction } from '../types/transaction.ts';
 import { verifyTransactionSignature, type SignatureCache } from './signatureVerifier.ts';
 
@@ -42,7 +43,7 @@ export interface MempoolModules {
   /** The head state: nonces and the dry run read it. */
   readonly state: () => StateReader;
   /** Head height and time, for the dry run of the next executable transaction. */
-  readonly nextBlock: () => { height: number; time: number };
+  readonly nextBlock: () => { height: number; time: number; policyFlags: PolicyFlags };
   readonly signatureCache: SignatureCache;
 }
 
@@ -120,9 +121,8 @@ export class Mempool {
   }
 
   #dryRun(head: StateReader, tx: Transaction): void {
-    const { height, time } = this.#modules.nextBlock();
     try {
-      applyTx(new StateOverlay(head), tx, { chainId: this.#modules.chainId, height, time });
+      applyTx(new StateOverlay(head), tx, { chainId: this.#modules.chainId, ...this.#modules.nextBlock() });
     } catch (error) {
       if (error instanceof TxError) throw new MempoolError(error.code, error.message);
       throw error;

@@ -1,7 +1,9 @@
 import type { WireValue } from './canonical.ts';
 import { DecodeError, DecodeReason } from './errors.ts';
-import { expectArray, expectBytes, expectString, expectU32, expectU64 } from './fields.ts';
-import { ACCOUNT_ID_LENGTH } from '../types/primitives.ts';
+import { expectArray, expectBytes, expectBytesUpTo, expectString, expectU32, expectU64 } from './fields.ts';
+import { MAX_PROGRAM_BYTES } from '../script/limits.ts';
+import { ACCOUNT_ID_LENGTH, HASH_LENGTH } from '../types/primitives.ts';
+import { ACCESS_ACTIONS, type AccessAction } from '../types/record.ts';
 import { ROLE_CODES } from '../types/identity.ts';
 import { TxType, type TxBody } from '../types/transaction.ts';
 
@@ -9,6 +11,28 @@ import { TxType, type TxBody } from '../types/transaction.ts';
 export const MAX_NAME_BYTES = 128;
 export const MAX_LICENCE_BYTES = 64;
 export const MAX_REASON_BYTES = 256;
+export const MAX_CONTENT_TYPE_BYTES = 128;
+/** Content types are MIME-like tokens (`application/fhir+json`): no free text, so nothing personal. */
+export const CONTENT_TYPE_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+
+const SCOPE_BITS: Readonly<Record<AccessAction, number>> = { read: 1, write: 2, delegate: 4 };
+
+/** A grant scope on the wire: a bit set (read 1, write 2, delegate 4), never empty. */
+export function encodeScope(scope: readonly AccessAction[]): number {
+  let bits = 0;
+  for (const action of scope) bits |= SCOPE_BITS[action];
+  return bits;
+}
+
+function decodeScope(value: WireValue | undefined, field: string): AccessAction[] {
+  const bits = expectU32(value, field);
+  if (bits === 0 || bits > 7) throw new DecodeError(DecodeReason.OutOfRange, field, `scope bits ${bits} must be a non-empty subset of read=1, write=2, delegate=4`);
+  return ACCESS_ACTIONS.filter((a) => (bits & SCOPE_BITS[a]) !== 0);
+}
+
+function expectOptionalU64(value: WireValue | undefined, field: string): number | null {
+  return value === null ? null : expectU64(value, field);
+}
 
 interface PayloadCodec<B extends TxBody> {
   encode(body: B): WireValue;
@@ -53,6 +77,67 @@ const PAYLOAD_CODECS: CodecTable = {
       };
     },
   },
+  [TxType.CreateRecord]: {
+    encode: (b) => [b.commitment, BigInt(b.size), b.contentType, b.policy],
+    decode(payload, field) {
+      const [commitment, size, contentType, policy] = expectArray(payload, 4, field);
+      return {
+        type: TxType.CreateRecord,
+        commitment: expectBytes(commitment, HASH_LENGTH, `${field}.commitment`),
+        size: expectU64(size, `${field}.size`),
+        contentType: expectString(contentType, MAX_CONTENT_TYPE_BYTES, `${field}.contentType`, CONTENT_TYPE_PATTERN),
+        policy: expectBytesUpTo(policy, MAX_PROGRAM_BYTES, `${field}.policy`),
+      };
+    },
+  },
+  [TxType.AddRecordVersion]: {
+    encode: (b) => [b.record, b.commitment, BigInt(b.size), b.contentType],
+    decode(payload, field) {
+      const [record, commitment, size, contentType] = expectArray(payload, 4, field);
+      return {
+        type: TxType.AddRecordVersion,
+        record: expectBytes(record, HASH_LENGTH, `${field}.record`),
+        commitment: expectBytes(commitment, HASH_LENGTH, `${field}.commitment`),
+        size: expectU64(size, `${field}.size`),
+        contentType: expectString(contentType, MAX_CONTENT_TYPE_BYTES, `${field}.contentType`, CONTENT_TYPE_PATTERN),
+      };
+    },
+  },
+  [TxType.SetRecordPolicy]: {
+    encode: (b) => [b.record, b.policy],
+    decode(payload, field) {
+      const [record, policy] = expectArray(payload, 2, field);
+      return {
+        type: TxType.SetRecordPolicy,
+        record: expectBytes(record, HASH_LENGTH, `${field}.record`),
+        policy: expectBytesUpTo(policy, MAX_PROGRAM_BYTES, `${field}.policy`),
+      };
+    },
+  },
+  [TxType.GrantAccess]: {
+    encode: (b) => [b.record, b.grantee, encodeScope(b.scope), b.expiresAt === null ? null : BigInt(b.expiresAt)],
+    decode(payload, field) {
+      const [record, grantee, scope, expiresAt] = expectArray(payload, 4, field);
+      return {
+        type: TxType.GrantAccess,
+        record: expectBytes(record, HASH_LENGTH, `${field}.record`),
+        grantee: expectBytes(grantee, ACCOUNT_ID_LENGTH, `${field}.grantee`),
+        scope: decodeScope(scope, `${field}.scope`),
+        expiresAt: expectOptionalU64(expiresAt, `${field}.expiresAt`),
+      };
+    },
+  },
+  [TxType.RevokeAccess]: {
+    encode: (b) => [b.record, b.grantee],
+    decode(payload, field) {
+      const [record, grantee] = expectArray(payload, 2, field);
+      return {
+        type: TxType.RevokeAccess,
+        record: expectBytes(record, HASH_LENGTH, `${field}.record`),
+        grantee: expectBytes(grantee, ACCOUNT_ID_LENGTH, `${field}.grantee`),
+      };
+    },
+  },
 };
 
 /** Encodes a body's payload (the fifth element of a transaction). */
@@ -73,4 +158,9 @@ export const TX_TYPE_NAMES: Readonly<Record<TxBody['type'], string>> = {
   [TxType.RegisterIdentity]: 'identity.register',
   [TxType.AttestDoctor]: 'identity.attest',
   [TxType.RevokeAttestation]: 'identity.revokeAttestation',
+  [TxType.CreateRecord]: 'record.create',
+  [TxType.AddRecordVersion]: 'record.addVersion',
+  [TxType.SetRecordPolicy]: 'record.setPolicy',
+  [TxType.GrantAccess]: 'access.grant',
+  [TxType.RevokeAccess]: 'access.revoke',
 };

@@ -12,7 +12,7 @@ import { loadKey } from '../keys/keystore.ts';
 import { createDispatcher } from '../rpc/dispatcher.ts';
 import { RpcHttpServer } from '../rpc/httpServer.ts';
 import { createNodeMethods } from '../rpc/methods/index.ts';
-import { GenesisError, parseGenesis } from '../state/genesis.ts';
+import { GenesisError, parseGenesis, policyFlagsAt } from '../state/genesis.ts';
 import { createLevelChainStore } from '../store/index.ts';
 import type { ChainStore } from '../store/interface.ts';
 import type { GenesisSpec } from '../types/genesis.ts';
@@ -113,7 +113,10 @@ export class MedchainNode implements Startable {
     const mempool = new Mempool(config.mempool, {
       chainId: genesis.chainId,
       state: () => chain.state,
-      nextBlock: () => ({ height: chain.head.header.height + 1, time: Math.max(this.#clock(), chain.head.header.time + 1) }),
+      nextBlock: () => {
+        const height = chain.head.header.height + 1;
+        return { height, time: Math.max(this.#clock(), chain.head.header.time + 1), policyFlags: policyFlagsAt(genesis, height) };
+      },
       signatureCache: cache,
     });
     chain.onHead((block) => mempool.onBlock(block));

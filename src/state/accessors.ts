@@ -4,13 +4,21 @@ import {
   decodeAttestation,
   decodeHospitalName,
   decodeValidatorSet,
+  decodeGrant,
+  decodeHospitalList,
+  decodeRecordMeta,
+  decodeRecordVersion,
+  encodeGrant,
+  encodeRecordMeta,
+  encodeRecordVersion,
   encodeAccount,
   encodeAttestation,
   type Validator,
 } from './stateValues.ts';
 import type { StateOverlay, StateReader } from './overlay.ts';
 import type { Account, Attestation } from '../types/identity.ts';
-import type { AccountId } from '../types/primitives.ts';
+import type { AccountId, Hash } from '../types/primitives.ts';
+import type { Grant, RecordMeta, RecordVersion } from '../types/record.ts';
 
 /** Typed reads of state, shared by the transition, RPC and (later) policy contexts. */
 
@@ -41,4 +49,42 @@ export function getHospitalName(state: StateReader, id: AccountId): string | und
 export function getValidatorSet(state: StateReader): Validator[] {
   const bytes = state.get(stateKey.validatorSet());
   return bytes === undefined ? [] : decodeValidatorSet(bytes);
+}
+
+/** Hospital ids in genesis order. */
+export function getHospitals(state: StateReader): AccountId[] {
+  const bytes = state.get(stateKey.hospitalList());
+  return bytes === undefined ? [] : decodeHospitalList(bytes);
+}
+
+/** Every attestation of a doctor, one per hospital that attested it. */
+export function getAttestations(state: StateReader, doctor: AccountId): Attestation[] {
+  return getHospitals(state).flatMap((h) => getAttestation(state, doctor, h) ?? []);
+}
+
+export function getRecord(state: StateReader, id: Hash): RecordMeta | undefined {
+  const bytes = state.get(stateKey.record(id));
+  return bytes === undefined ? undefined : decodeRecordMeta(id, bytes);
+}
+
+export function putRecord(state: StateOverlay, record: RecordMeta): void {
+  state.set(stateKey.record(record.id), encodeRecordMeta(record));
+}
+
+export function getRecordVersion(state: StateReader, id: Hash, version: number): RecordVersion | undefined {
+  const bytes = state.get(stateKey.recordVersion(id, version));
+  return bytes === undefined ? undefined : decodeRecordVersion(bytes);
+}
+
+export function putRecordVersion(state: StateOverlay, id: Hash, version: number, v: RecordVersion): void {
+  state.set(stateKey.recordVersion(id, version), encodeRecordVersion(v));
+}
+
+export function getGrant(state: StateReader, record: Hash, grantee: AccountId): Grant | undefined {
+  const bytes = state.get(stateKey.grant(record, grantee));
+  return bytes === undefined ? undefined : decodeGrant(grantee, bytes);
+}
+
+export function putGrant(state: StateOverlay, record: Hash, grant: Grant): void {
+  state.set(stateKey.grant(record, grant.grantee), encodeGrant(grant));
 }

@@ -3,6 +3,7 @@ import { nextStateRoot } from './commitment.ts';
 import { BlockError, BlockErrorCode, TxError } from './errors.ts';
 import { StateOverlay, type StateReader } from './overlay.ts';
 import type { Block } from '../types/block.ts';
+import type { PolicyFlags } from '../script/flags.ts';
 import type { Hash } from '../types/primitives.ts';
 import type { StateEntry } from '../types/state.ts';
 import type { Transaction } from '../types/transaction.ts';
@@ -17,8 +18,9 @@ export interface BlockExecution {
 }
 
 /** Applies every transaction of `block` to `pre` (the parent's state). Throws BlockError if any is invalid. */
-export function applyBlock(pre: StateReader, block: Block, parentStateRoot: Hash): BlockExecution {
-  const ctx = contextOf(block);
+export function applyBlock(pre: StateReader, block: Block, parentStateRoot: Hash, policyFlags: PolicyFlags): BlockExecution {
+  const { chainId, height, time } = block.header;
+  const ctx: BlockContext = { chainId, height, time, policyFlags };
   const overlay = new StateOverlay(pre);
   block.transactions.forEach((tx, index) => {
     try {
@@ -69,11 +71,6 @@ export function buildBlockContents(
     included.push(tx);
   }
   return { ...finish(overlay, ctx.height, parentStateRoot), included, excluded };
-}
-
-function contextOf(block: Block): BlockContext {
-  const { chainId, height, time } = block.header;
-  return { chainId, height, time };
 }
 
 function finish(overlay: StateOverlay, height: number, parentStateRoot: Hash): BlockExecution {

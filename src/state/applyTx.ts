@@ -1,11 +1,30 @@
-import { getAccount, getAttestation, putAccount, putAttestation } from './accessors.ts';
+import {
+  getAccount,
+  getAttestation,
+  getGrant,
+  getRecord,
+  putAccount,
+  putAttestation,
+  putGrant,
+  putRecord,
+  putRecordVersion,
+} from './accessors.ts';
+import { decideAccess } from './policyContext.ts';
+import { checkProgram } from '../script/checkProgram.ts';
 import { TxError, TxErrorCode } from './errors.ts';
 import type { StateOverlay } from './overlay.ts';
-import { toHex } from '../codec/bytes.ts';
+import type { PolicyFlags } from '../script/flags.ts';
+import { bytesEqual, toHex } from '../codec/bytes.ts';
 import { Role, type Account } from '../types/identity.ts';
 import type { AccountId } from '../types/primitives.ts';
+import type { AccessAction, RecordMeta } from '../types/record.ts';
 import {
   TxType,
+  type AddRecordVersionBody,
+  type CreateRecordBody,
+  type GrantAccessBody,
+  type RevokeAccessBody,
+  type SetRecordPolicyBody,
   type AttestDoctorBody,
   type RegisterIdentityBody,
   type RevokeAttestationBody,
@@ -18,6 +37,8 @@ export interface BlockContext {
   readonly height: number;
   /** Block time in ms since the epoch (the header's time, never the local clock). */
   readonly time: number;
+  /** Policy rule flags in force at this height. */
+  readonly policyFlags: PolicyFlags;
 }
 
 /**
@@ -48,6 +69,27 @@ export function applyTx(state: StateOverlay, tx: Transaction, ctx: BlockContext)
     case TxType.RevokeAttestation:
       revokeAttestation(state, tx.sender, requireAccount(account, tx.sender), body, ctx);
       break;
+    case TxType.CreateRecord:
+      createRecord(state, tx, requireAccount(account, tx.sender), body, ctx);
+      break;
+    case TxType.AddRecordVersion:
+      requireAccount(account, tx.sender);
+      addRecordVersion(state, tx.sender, body, ctx);
+      break;
+    case TxType.SetRecordPolicy:
+      requireAccount(account, tx.sender);
+      setRecordPolicy(state, tx.sender, body, ctx);
+      break;
+    case TxType.GrantAccess:
+      requireAccount(account, tx.sender);
+      grantAccess(state, tx.sender, body, ctx);
+      break;
+    case TxType.RevokeAccess:
+      requireAccount(account, tx.sender);
+      revokeAccess(state, tx.sender, body, ctx);
+      break;
+    default:
+      return assertNever(body);
   }
   const after = getAccount(state, tx.sender)!;
   putAccount(state, tx.sender, { ...after, nonce: after.nonce + 1 });
@@ -128,4 +170,93 @@ function revokeAttestation(
     throw new TxError(TxErrorCode.AttestationAlreadyRevoked, `already revoked at height ${attestation.revokedAt}`);
   }
   putAttestation(state, { ...attestation, revokedAt: ctx.height, revokeReason: body.reason });
+}
+
+function assertNever(body: never): never {
+  throw new Error(`applyTx has no case for ${JSON.stringify(body)}`);
+}
+
+/** [REJECT] A stored policy is bytecode the engine accepts under the flags in force. */
+function requireValidPolicy(policy: Uint8Array, ctx: BlockContext): void {
+  const checked = checkProgram(policy, ctx.policyFlags);
+  if (!checked.ok) throw new TxError(TxErrorCode.InvalidPolicy, `the policy is not valid: ${checked.error.code}: ${checked.error.message}`);
+}
+
+function requireRecord(state: StateOverlay, id: Uint8Array): RecordMeta {
+  const record = getRecord(state, id);
+  if (record === undefined) throw new TxError(TxErrorCode.RecordNotFound, `no record ${toHex(id).slice(0, 16)}…`);
+  return record;
+}
+
+function requireOwner(record: RecordMeta, sender: AccountId, what: string): void {
+  if (!bytesEqual(record.owner, sender)) throw new TxError(TxErrorCode.NotRecordOwner, `only the record's owner may ${what}`);
+}
+
+/** [REJECT] Unless the sender owns the record, its policy must allow `action` for the sender now. */
+function requirePolicyAllows(state: StateOverlay, record: RecordMeta, sender: AccountId, action: AccessAction, ctx: BlockContext): void {
+  if (bytesEqual(record.owner, sender)) return;
+  const decision = decideAccess(state, record, { requester: sender, action, purpose: '', emergency: false }, ctx);
+  if (decision.decision === 'allow') return;
+  const why = decision.decision === 'deny' ? decision.reason : `${decision.code}: ${decision.message}`;
+  throw new TxError(TxErrorCode.AccessDenied, `the record's policy does not let this account ${action}: ${why}`);
+}
+
+function createRecord(state: StateOverlay, tx: Transaction, account: Account, body: CreateRecordBody, ctx: BlockContext): void {
+  // [REJECT] Records belong to patients
+  if (account.role !== Role.Patient) throw new TxError(TxErrorCode.NotAPatient, `only a patient may create a record; the sender is a ${account.role}`);
+  requireValidPolicy(body.policy, ctx);
+  // The record id is the creating transaction's id, unique because (sender, nonce) is.
+  putRecord(state, { id: tx.id, owner: tx.sender, policy: body.policy, createdAt: ctx.height, versionCount: 1 });
+  putRecordVersion(state, tx.id, 0, { commitment: body.commitment, size: body.size, contentType: body.contentType, author: tx.sender, addedAt: ctx.height });
+}
+
+function addRecordVersion(state: StateOverlay, sender: AccountId, body: AddRecordVersionBody, ctx: BlockContext): void {
+  const record = requireRecord(state, body.record);
+  requirePolicyAllows(state, record, sender, 'write', ctx);
+  putRecordVersion(state, record.id, record.versionCount, {
+    commitment: body.commitment,
+    size: body.size,
+    contentType: body.contentType,
+    author: sender,
+    addedAt: ctx.height,
+  });
+  putRecord(state, { ...record, versionCount: record.versionCount + 1 });
+}
+
+function setRecordPolicy(state: StateOverlay, sender: AccountId, body: SetRecordPolicyBody, ctx: BlockContext): void {
+  const record = requireRecord(state, body.record);
+  requireOwner(record, sender, 'change its policy');
+  requireValidPolicy(body.policy, ctx);
+  putRecord(state, { ...record, policy: body.policy });
+}
+
+function grantAccess(state: StateOverlay, sender: AccountId, body: GrantAccessBody, ctx: BlockContext): void {
+  const record = requireRecord(state, body.record);
+  if (bytesEqual(body.grantee, record.owner)) throw new TxError(TxErrorCode.SelfGrant, 'the owner already holds every right over the record');
+  requirePolicyAllows(state, record, sender, 'delegate', ctx);
+  // [REJECT] Delegates pass on read and write, never the right to delegate further
+  if (!bytesEqual(sender, record.owner) && body.scope.includes('delegate')) {
+    throw new TxError(TxErrorCode.ScopeNotDelegable, 'only the owner may grant the delegate scope');
+  }
+  // [REJECT] The grantee exists
+  if (getAccount(state, body.grantee) === undefined) {
+    throw new TxError(TxErrorCode.NotRegistered, `grantee ${toHex(body.grantee).slice(0, 16)}… is not registered`);
+  }
+  if (body.expiresAt !== null && body.expiresAt <= ctx.time) {
+    throw new TxError(TxErrorCode.ExpiryInPast, `expiry ${new Date(body.expiresAt).toISOString()} is not after the block time`);
+  }
+  // A new grant to the same account replaces the previous one (a renewal or a change of scope).
+  putGrant(state, record.id, { grantee: body.grantee, grantor: sender, scope: body.scope, expiresAt: body.expiresAt, grantedAt: ctx.height, revokedAt: null });
+}
+
+function revokeAccess(state: StateOverlay, sender: AccountId, body: RevokeAccessBody, ctx: BlockContext): void {
+  const record = requireRecord(state, body.record);
+  const grant = getGrant(state, record.id, body.grantee);
+  if (grant === undefined) throw new TxError(TxErrorCode.GrantNotFound, 'that account holds no grant on this record');
+  // [REJECT] The owner, or whoever made the grant, revokes it
+  if (!bytesEqual(sender, record.owner) && !bytesEqual(sender, grant.grantor)) {
+    throw new TxError(TxErrorCode.NotRecordOwner, "only the record's owner or the grant's grantor may revoke it");
+  }
+  if (grant.revokedAt !== null) throw new TxError(TxErrorCode.GrantAlreadyRevoked, `already revoked at height ${grant.revokedAt}`);
+  putGrant(state, record.id, { ...grant, revokedAt: ctx.height });
 }

@@ -11,6 +11,15 @@ export const TxErrorCode = {
   ExpiryInPast: 'EXPIRY_IN_PAST',
   AttestationNotFound: 'ATTESTATION_NOT_FOUND',
   AttestationAlreadyRevoked: 'ATTESTATION_ALREADY_REVOKED',
+  NotAPatient: 'NOT_A_PATIENT',
+  InvalidPolicy: 'INVALID_POLICY',
+  RecordNotFound: 'RECORD_NOT_FOUND',
+  NotRecordOwner: 'NOT_RECORD_OWNER',
+  AccessDenied: 'ACCESS_DENIED',
+  ScopeNotDelegable: 'SCOPE_NOT_DELEGABLE',
+  GrantNotFound: 'GRANT_NOT_FOUND',
+  GrantAlreadyRevoked: 'GRANT_ALREADY_REVOKED',
+  SelfGrant: 'SELF_GRANT',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 

@@ -2,13 +2,14 @@ import { nextStateRoot, EMPTY_STATE_ROOT } from './commitment.ts';
 import { StateOverlay, type StateReader } from './overlay.ts';
 import { putAccount } from './accessors.ts';
 import { stateKey } from './stateKeys.ts';
-import { encodeHospitalName, encodeValidatorSet } from './stateValues.ts';
+import { encodeHospitalList, encodeHospitalName, encodeValidatorSet } from './stateValues.ts';
 import { assembleBlock } from '../codec/block.ts';
 import { bytesEqual, compareBytes, fromHex, toHex } from '../codec/bytes.ts';
 import { encodeCanonical, type WireValue } from '../codec/canonical.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
 import type { Block } from '../types/block.ts';
-import type { ConsensusParams, GenesisAccount, GenesisHospital, GenesisSpec } from '../types/genesis.ts';
+import type { ConsensusParams, GenesisAccount, GenesisHospital, GenesisSpec, PolicyRuleActivation } from '../types/genesis.ts';
+import { POLICY_FLAG_VERSIONS, policyFlagsAtVersion, type PolicyFlags } from '../script/flags.ts';
 import { CHAIN_ID_PATTERN, ZERO_HASH } from '../types/primitives.ts';
 import type { StateEntry } from '../types/state.ts';
 
@@ -42,7 +43,33 @@ export function parseGenesis(json: unknown): GenesisSpec {
   if (consensus.engine === 'pos' && !hospitals.some((h) => h.stake > 0n)) {
     throw new GenesisError('$.hospitals', 'proof-of-stake needs at least one hospital with stake > 0');
   }
-  return { chainId, time, consensus, hospitals, accounts };
+  const policyRules = parsePolicyRules(root.policyRules);
+  return { chainId, time, consensus, hospitals, accounts, policyRules };
+}
+
+function parsePolicyRules(value: unknown): PolicyRuleActivation[] {
+  if (value === undefined) return [{ fromHeight: 0, version: POLICY_FLAG_VERSIONS.length - 1 }];
+  const rules = array(value, '$.policyRules', 100).map((r, i) => {
+    const rule = object(r, `$.policyRules[${i}]`);
+    return {
+      fromHeight: integer(rule.fromHeight, `$.policyRules[${i}].fromHeight`, 0, 0xffffffff),
+      version: integer(rule.version, `$.policyRules[${i}].version`, 0, POLICY_FLAG_VERSIONS.length - 1),
+    };
+  });
+  if (rules[0]?.fromHeight !== 0) throw new GenesisError('$.policyRules', 'the first entry must have fromHeight 0');
+  for (let i = 1; i < rules.length; i++) {
+    if (rules[i]!.fromHeight <= rules[i - 1]!.fromHeight) throw new GenesisError(`$.policyRules[${i}].fromHeight`, 'heights must increase');
+    // Flags only tighten: a later version never accepts a program an earlier one refused.
+    if (rules[i]!.version < rules[i - 1]!.version) throw new GenesisError(`$.policyRules[${i}].version`, 'versions may not go down');
+  }
+  return rules;
+}
+
+/** The policy flags in force at `height`. */
+export function policyFlagsAt(spec: GenesisSpec, height: number): PolicyFlags {
+  let version = 0;
+  for (const rule of spec.policyRules) if (rule.fromHeight <= height) version = rule.version;
+  return policyFlagsAtVersion(version)!;
 }
 
 function parseConsensus(c: Record<string, unknown>): ConsensusParams {
@@ -121,6 +148,7 @@ export function encodeGenesisSpec(spec: GenesisSpec): Uint8Array {
     consensus,
     spec.hospitals.map((h) => [h.id, h.name, h.stake]),
     spec.accounts.map((a) => [a.id, a.role]),
+    spec.policyRules.map((r) => [r.fromHeight, r.version]),
   ]);
 }
 
@@ -139,6 +167,7 @@ export function buildGenesis(spec: GenesisSpec): Genesis {
     putAccount(state, h.id, { role: 'hospital', nonce: 0, registeredAt: 0 });
     state.set(stateKey.hospital(h.id), encodeHospitalName(h.name));
   }
+  state.set(stateKey.hospitalList(), encodeHospitalList(spec.hospitals.map((h) => h.id)));
   const validators = spec.hospitals
     .filter((h) => h.stake > 0n)
     .map((h) => ({ id: h.id, stake: h.stake }))

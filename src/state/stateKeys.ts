@@ -1,5 +1,5 @@
-import { concatBytes, utf8 } from '../codec/bytes.ts';
-import type { AccountId } from '../types/primitives.ts';
+import { concatBytes, u32be, utf8 } from '../codec/bytes.ts';
+import type { AccountId, Hash } from '../types/primitives.ts';
 
 /** State key namespaces: the first byte of every state key. Each entry: key -> value. */
 export const StateNamespace = {
@@ -9,10 +9,16 @@ export const StateNamespace = {
   Account: 0x01,
   /** 0x02 || doctorId || hospitalId -> Attestation [name, licence, expiresAt, attestedAt, revokedAt|nil, reason] */
   Attestation: 0x02,
-  /** 0x03 || hospitalId -> Hospital [name] */
+  /** 0x03 || hospitalId -> Hospital [name]; 0x03 || 'list' -> [hospitalId...] in genesis order */
   Hospital: 0x03,
   /** 0x04 || 'set' -> the validator set [[id, stake]...] sorted by id */
   Validators: 0x04,
+  /** 0x05 || recordId -> RecordMeta [owner, policy, createdAt, versionCount] */
+  Record: 0x05,
+  /** 0x06 || recordId || u32be(version) -> RecordVersion [commitment, size, contentType, author, addedAt] */
+  RecordVersion: 0x06,
+  /** 0x07 || recordId || granteeId -> Grant [grantor, scopeBits, expiresAt|nil, grantedAt, revokedAt|nil] */
+  Grant: 0x07,
 } as const;
 
 export const stateKey = {
@@ -21,5 +27,10 @@ export const stateKey = {
   attestation: (doctor: AccountId, hospital: AccountId): Uint8Array =>
     concatBytes(new Uint8Array([StateNamespace.Attestation]), doctor, hospital),
   hospital: (id: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Hospital]), id),
+  hospitalList: (): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Hospital]), utf8('list')),
+  record: (id: Hash): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Record]), id),
+  recordVersion: (id: Hash, version: number): Uint8Array =>
+    concatBytes(new Uint8Array([StateNamespace.RecordVersion]), id, u32be(version)),
+  grant: (record: Hash, grantee: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Grant]), record, grantee),
   validatorSet: (): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Validators]), utf8('set')),
 };

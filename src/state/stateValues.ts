@@ -1,9 +1,11 @@
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts';
-import { expectArray, expectBigU64, expectBytes, expectList, expectString, expectU32, expectU64 } from '../codec/fields.ts';
+import { expectArray, expectBigU64, expectBytes, expectBytesUpTo, expectList, expectString, expectU32, expectU64 } from '../codec/fields.ts';
 import { DecodeError, DecodeReason } from '../codec/errors.ts';
-import { MAX_LICENCE_BYTES, MAX_NAME_BYTES, MAX_REASON_BYTES } from '../codec/payloads.ts';
+import { MAX_CONTENT_TYPE_BYTES, MAX_LICENCE_BYTES, MAX_NAME_BYTES, MAX_REASON_BYTES, encodeScope } from '../codec/payloads.ts';
+import { MAX_PROGRAM_BYTES } from '../script/limits.ts';
+import { ACCESS_ACTIONS, type Grant, type RecordMeta, type RecordVersion } from '../types/record.ts';
 import { ROLE_CODES, type Account, type Attestation, type Role } from '../types/identity.ts';
-import { ACCOUNT_ID_LENGTH, type AccountId } from '../types/primitives.ts';
+import { ACCOUNT_ID_LENGTH, HASH_LENGTH, type AccountId, type Hash } from '../types/primitives.ts';
 
 /** Canonical encodings of state values; decoding a stored value that fails is corruption, not user error. */
 
@@ -66,4 +68,60 @@ export function decodeValidatorSet(bytes: Uint8Array): Validator[] {
     const [id, stake] = expectArray(entry, 2, `validators[${i}]`);
     return { id: expectBytes(id, ACCOUNT_ID_LENGTH, `validators[${i}].id`), stake: expectBigU64(stake, `validators[${i}].stake`) };
   });
+}
+
+export function encodeHospitalList(ids: readonly AccountId[]): Uint8Array {
+  return encodeCanonical([...ids]);
+}
+
+export function decodeHospitalList(bytes: Uint8Array): AccountId[] {
+  const list = expectList(decodeCanonical(bytes, 1 << 20, 'hospitals'), 10_000, 'hospitals');
+  return list.map((id, i) => expectBytes(id, ACCOUNT_ID_LENGTH, `hospitals[${i}]`));
+}
+
+export function encodeRecordMeta(r: RecordMeta): Uint8Array {
+  return encodeCanonical([r.owner, r.policy, r.createdAt, r.versionCount]);
+}
+
+export function decodeRecordMeta(id: Hash, bytes: Uint8Array): RecordMeta {
+  const [owner, policy, createdAt, versionCount] = expectArray(decodeCanonical(bytes, 8192, 'record'), 4, 'record');
+  return {
+    id,
+    owner: expectBytes(owner, ACCOUNT_ID_LENGTH, 'record.owner'),
+    policy: expectBytesUpTo(policy, MAX_PROGRAM_BYTES, 'record.policy'),
+    createdAt: expectU32(createdAt, 'record.createdAt'),
+    versionCount: expectU32(versionCount, 'record.versionCount'),
+  };
+}
+
+export function encodeRecordVersion(v: RecordVersion): Uint8Array {
+  return encodeCanonical([v.commitment, BigInt(v.size), v.contentType, v.author, v.addedAt]);
+}
+
+export function decodeRecordVersion(bytes: Uint8Array): RecordVersion {
+  const [commitment, size, contentType, author, addedAt] = expectArray(decodeCanonical(bytes, 1024, 'version'), 5, 'version');
+  return {
+    commitment: expectBytes(commitment, HASH_LENGTH, 'version.commitment'),
+    size: expectU64(size, 'version.size'),
+    contentType: expectString(contentType, MAX_CONTENT_TYPE_BYTES, 'version.contentType'),
+    author: expectBytes(author, ACCOUNT_ID_LENGTH, 'version.author'),
+    addedAt: expectU32(addedAt, 'version.addedAt'),
+  };
+}
+
+export function encodeGrant(g: Grant): Uint8Array {
+  return encodeCanonical([g.grantor, encodeScope(g.scope), g.expiresAt === null ? null : BigInt(g.expiresAt), g.grantedAt, g.revokedAt]);
+}
+
+export function decodeGrant(grantee: AccountId, bytes: Uint8Array): Grant {
+  const [grantor, scope, expiresAt, grantedAt, revokedAt] = expectArray(decodeCanonical(bytes, 1024, 'grant'), 5, 'grant');
+  const bits = expectU32(scope, 'grant.scope');
+  return {
+    grantee,
+    grantor: expectBytes(grantor, ACCOUNT_ID_LENGTH, 'grant.grantor'),
+    scope: ACCESS_ACTIONS.filter((a, i) => (bits & (1 << i)) !== 0),
+    expiresAt: expiresAt === null ? null : expectU64(expiresAt, 'grant.expiresAt'),
+    grantedAt: expectU32(grantedAt, 'grant.grantedAt'),
+    revokedAt: revokedAt === null ? null : expectU32(revokedAt, 'grant.revokedAt'),
+  };
 }

@@ -33,6 +33,12 @@ export interface GenesisAccount {
   readonly role: 'patient' | 'doctor';
 }
 
+/** From `fromHeight` on, policies are checked with the flags of rule version `version` (versions only tighten). */
+export interface PolicyRuleActivation {
+  readonly fromHeight: number;
+  readonly version: number;
+}
+
 /** The genesis file, validated. Everything here is committed to by the genesis hash. */
 export interface GenesisSpec {
   readonly chainId: string;
@@ -41,4 +47,6 @@ export interface GenesisSpec {
   readonly consensus: ConsensusParams;
   readonly hospitals: readonly GenesisHospital[];
   readonly accounts: readonly GenesisAccount[];
+  /** Ascending by height, the first at height 0. */
+  readonly policyRules: readonly PolicyRuleActivation[];
 }

@@ -1,4 +1,5 @@
 import type { AccountId, Hash } from './primitives.ts';
+import type { AccessAction } from './record.ts';
 
 /**
  * Wire tags of transaction types, grouped by decade: identity 1-9, record 10-19, access 20-29, consensus 30-39.
@@ -8,6 +9,11 @@ export const TxType = {
   RegisterIdentity: 1,
   AttestDoctor: 2,
   RevokeAttestation: 3,
+  CreateRecord: 10,
+  AddRecordVersion: 11,
+  SetRecordPolicy: 12,
+  GrantAccess: 20,
+  RevokeAccess: 21,
 } as const;
 export type TxType = (typeof TxType)[keyof typeof TxType];
 
@@ -33,7 +39,56 @@ export interface RevokeAttestationBody {
   readonly reason: string;
 }
 
-export type TxBody = RegisterIdentityBody | AttestDoctorBody | RevokeAttestationBody;
+/** A patient creates a record: the first version's commitment and the policy that guards it. Its id is the tx id. */
+export interface CreateRecordBody {
+  readonly type: typeof TxType.CreateRecord;
+  readonly commitment: Hash;
+  readonly size: number;
+  readonly contentType: string;
+  readonly policy: Uint8Array;
+}
+
+/** The owner, or a writer the policy allows, adds a version. */
+export interface AddRecordVersionBody {
+  readonly type: typeof TxType.AddRecordVersion;
+  readonly record: Hash;
+  readonly commitment: Hash;
+  readonly size: number;
+  readonly contentType: string;
+}
+
+/** The owner replaces the record's policy. */
+export interface SetRecordPolicyBody {
+  readonly type: typeof TxType.SetRecordPolicy;
+  readonly record: Hash;
+  readonly policy: Uint8Array;
+}
+
+/** The owner, or a delegate the policy allows, grants an account access until `expiresAt` (null: until revoked). */
+export interface GrantAccessBody {
+  readonly type: typeof TxType.GrantAccess;
+  readonly record: Hash;
+  readonly grantee: AccountId;
+  readonly scope: readonly AccessAction[];
+  readonly expiresAt: number | null;
+}
+
+/** The owner ends a grant, effective from this block. */
+export interface RevokeAccessBody {
+  readonly type: typeof TxType.RevokeAccess;
+  readonly record: Hash;
+  readonly grantee: AccountId;
+}
+
+export type TxBody =
+  | RegisterIdentityBody
+  | AttestDoctorBody
+  | RevokeAttestationBody
+  | CreateRecordBody
+  | AddRecordVersionBody
+  | SetRecordPolicyBody
+  | GrantAccessBody
+  | RevokeAccessBody;
 
 /** What a sender signs: the canonical encoding of `[chainId, type, sender, nonce, payload]`. */
 export interface UnsignedTransaction {

@@ -2,7 +2,7 @@ import Type from 'typebox';
 import { defineMethod, type RpcMethod } from '../method.ts';
 import { toHex } from '../../codec/bytes.ts';
 import { fingerprint } from '../../crypto/ed25519.ts';
-import { getAccount, getAttestation, getHospitalName } from '../../state/accessors.ts';
+import { getAccount, getAttestations, getHospitalName } from '../../state/accessors.ts';
 import { Hash32, HexString } from './json.ts';
 import type { NodeApi } from './nodeApi.ts';
 
@@ -46,24 +46,17 @@ export function identityMethods(api: NodeApi): RpcMethod[] {
         const account = getAccount(state, accountId);
         if (account === undefined) return null;
         const headTime = chain.head.header.time;
-        // Hospitals come only from genesis, so a doctor's attestations are found by asking each of them.
-        const attestations = chain.genesisSpec.hospitals.flatMap((h) => {
-          const a = getAttestation(state, accountId, h.id);
-          if (a === undefined) return [];
-          return [
-            {
-              hospital: toHex(h.id),
-              hospitalName: h.name,
-              name: a.name,
-              licence: a.licence,
-              expiresAt: a.expiresAt,
-              attestedAt: a.attestedAt,
-              revokedAt: a.revokedAt,
-              revokeReason: a.revokeReason,
-              valid: a.revokedAt === null && a.expiresAt > headTime,
-            },
-          ];
-        });
+        const attestations = getAttestations(state, accountId).map((a) => ({
+          hospital: toHex(a.hospital),
+          hospitalName: getHospitalName(state, a.hospital) ?? '',
+          name: a.name,
+          licence: a.licence,
+          expiresAt: a.expiresAt,
+          attestedAt: a.attestedAt,
+          revokedAt: a.revokedAt,
+          revokeReason: a.revokeReason,
+          valid: a.revokedAt === null && a.expiresAt > headTime,
+        }));
         return {
           id: toHex(accountId),
           fingerprint: fingerprint(accountId),

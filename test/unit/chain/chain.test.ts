@@ -9,6 +9,7 @@ import { BlockError } from '../../../src/state/errors.ts';
 import { createMemoryChainStore } from '../../../src/store/index.ts';
 import { TxType } from '../../../src/types/transaction.ts';
 import { encodeBlock } from '../../../src/codec/block.ts';
+import { CURRENT_POLICY_FLAGS } from '../../../src/script/flags.ts';
 import { GENESIS_TIME, silentLogger, testGenesis, testKey, testTx } from '../../helpers/fixtures.ts';
 
 async function startChain(engine: 'pos' | 'pow' = 'pos', store = createMemoryChainStore(), now = { t: GENESIS_TIME + 10_000 }) {
@@ -23,7 +24,7 @@ async function startChain(engine: 'pos' | 'pow' = 'pos', store = createMemoryCha
   const mempool = new Mempool(DEFAULT_MEMPOOL_OPTIONS, {
     chainId: genesis.chainId,
     state: () => chain.state,
-    nextBlock: () => ({ height: chain.head.header.height + 1, time: now.t }),
+    nextBlock: () => ({ height: chain.head.header.height + 1, time: now.t, policyFlags: CURRENT_POLICY_FLAGS }),
     signatureCache: cache,
   });
   chain.onHead((block) => mempool.onBlock(block));

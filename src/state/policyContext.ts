@@ -1,0 +1,53 @@
+import { fromHex, toHex } from '../codec/bytes.ts';
+import { evaluatePolicy, type PolicyContext, type PolicyDecision } from '../script/index.ts';
+import type { PolicyFlags } from '../script/flags.ts';
+import { getAccount, getAttestations, getGrant } from './accessors.ts';
+import type { StateReader } from './overlay.ts';
+import type { AccountId } from '../types/primitives.ts';
+import type { AccessAction, RecordMeta } from '../types/record.ts';
+
+/** What a request adds to the chain's facts: who asks, for what, why. */
+export interface AccessRequest {
+  readonly requester: AccountId;
+  readonly action: AccessAction;
+  /** HL7 purpose of use, e.g. TREAT or ETREAT; "" when none is stated. */
+  readonly purpose: string;
+  readonly emergency: boolean;
+}
+
+/** The block (or head) whose state and clock a decision uses. */
+export interface DecisionPoint {
+  readonly height: number;
+  readonly time: number;
+  readonly policyFlags: PolicyFlags;
+}
+
+/**
+ * The policy context for one decision, backed by chain state: roles from accounts, attestations from every
+ * hospital's attestation of the id, the grant from the record's grant of the id.
+ */
+export function policyContextFromState(state: StateReader, record: RecordMeta, request: AccessRequest, at: DecisionPoint): PolicyContext {
+  // Lookups get ids the program names; only well-formed ones reach here (the evaluator checks the pattern).
+  const id = (hex: string): Uint8Array => fromHex(hex) ?? new Uint8Array(0);
+  return {
+    requester: toHex(request.requester),
+    owner: toHex(record.owner),
+    action: request.action,
+    height: at.height,
+    time: at.time,
+    purpose: request.purpose,
+    emergency: request.emergency,
+    roleOf: (hex) => getAccount(state, id(hex))?.role ?? null,
+    attestationsOf: (hex) =>
+      getAttestations(state, id(hex)).map((a) => ({ hospital: toHex(a.hospital), expiresAt: a.expiresAt, revoked: a.revokedAt !== null })),
+    grantOf: (hex) => {
+      const grant = getGrant(state, record.id, id(hex));
+      return grant === undefined ? null : { scope: grant.scope, expiresAt: grant.expiresAt, revoked: grant.revokedAt !== null };
+    },
+  };
+}
+
+/** Runs the record's policy for a request against `state`. */
+export function decideAccess(state: StateReader, record: RecordMeta, request: AccessRequest, at: DecisionPoint): PolicyDecision {
+  return evaluatePolicy(record.policy, policyContextFromState(state, record, request, at), at.policyFlags);
+}

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../../../src/codec/bytes.ts';
+import { compilePolicy, DEFAULT_POLICY, instantiatePolicyTemplate } from '../../../src/script/index.ts';
+import { CURRENT_POLICY_FLAGS } from '../../../src/script/flags.ts';
+import { getGrant, getRecord, getRecordVersion } from '../../../src/state/accessors.ts';
+import { applyTx, type BlockContext } from '../../../src/state/applyTx.ts';
+import { TxError } from '../../../src/state/errors.ts';
+import { buildGenesis } from '../../../src/state/genesis.ts';
+import { MemoryState, StateOverlay } from '../../../src/state/overlay.ts';
+import { decideAccess } from '../../../src/state/policyContext.ts';
+import { TxType, type TxBody } from '../../../src/types/transaction.ts';
+import type { KeyPair } from '../../../src/crypto/ed25519.ts';
+import { GENESIS_TIME, testGenesis, testKey, testTx } from '../../helpers/fixtures.ts';
+
+const hospital = testKey('hospital');
+const patient = testKey('patient');
+const doctor = testKey('doctor');
+const otherDoctor = testKey('other-doctor');
+const commitment = new Uint8Array(32).fill(7);
+
+/** A state after genesis plus a patient and two doctors, with helpers to send transactions at chosen times. */
+function world() {
+  const base = new MemoryState();
+  base.apply(buildGenesis(testGenesis('pos')).writes);
+  const state = new StateOverlay(base);
+  const nonces = new Map<KeyPair, number>();
+  let height = 1;
+  const send = (key: KeyPair, body: TxBody, time = GENESIS_TIME + 1000) => {
+    const nonce = nonces.get(key) ?? 0;
+    const tx = testTx(key, nonce, body);
+    const ctx: BlockContext = { chainId: 'medchain-test', height: height++, time, policyFlags: CURRENT_POLICY_FLAGS };
+    const attempt = state.fork();
+    applyTx(attempt, tx, ctx);
+    state.merge(attempt);
+    nonces.set(key, nonce + 1);
+    return tx;
+  };
+  const refuse = (key: KeyPair, body: TxBody, time?: number): string => {
+    try {
+      send(key, body, time);
+    } catch (error) {
+      if (error instanceof TxError) return error.code;
+      throw error;
+    }
+    throw new Error('the transaction was accepted');
+  };
+  send(patient, { type: TxType.RegisterIdentity, role: 'patient' });
+  send(doctor, { type: TxType.RegisterIdentity, role: 'doctor' });
+  send(otherDoctor, { type: TxType.RegisterIdentity, role: 'doctor' });
+  const record = send(patient, { type: TxType.CreateRecord, commitment, size: 1234, contentType: 'application/fhir+json', policy: DEFAULT_POLICY }).id;
+  const version = () => ({ type: TxType.AddRecordVersion, record, commitment, size: 99, contentType: 'application/pdf' }) as const;
+  return { state, send, refuse, record, version };
+}
+
+describe('records and access (state transition with policies)', () => {
+  it('creates a record owned by the patient, its id the creating transaction id', () => {
+    const { state, record } = world();
+    expect(getRecord(state, record)).toMatchObject({ owner: patient.publicKey, versionCount: 1, createdAt: 4 });
+    expect(getRecordVersion(state, record, 0)).toMatchObject({ commitment, size: 1234, author: patient.publicKey });
+  });
+
+  it('refuses records from non-patients and policies the engine does not accept', () => {
+    const { refuse } = world();
+    expect(refuse(doctor, { type: TxType.CreateRecord, commitment, size: 1, contentType: 'text/plain', policy: DEFAULT_POLICY })).toBe('NOT_A_PATIENT');
+    expect(refuse(patient, { type: TxType.CreateRecord, commitment, size: 1, contentType: 'text/plain', policy: new Uint8Array([1, 2, 3]) })).toBe(
+      'INVALID_POLICY',
+    );
+  });
+
+  it('lets a doctor add a version only while a write grant holds: not before, not after expiry, not after revocation', () => {
+    const { send, refuse, record, version, state } = world();
+    expect(refuse(doctor, version())).toBe('ACCESS_DENIED');
+    const expiresAt = GENESIS_TIME + 10_000;
+    send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read', 'write'], expiresAt });
+    send(doctor, version());
+    expect(getRecord(state, record)!.versionCount).toBe(2);
+    expect(getRecordVersion(state, record, 1)!.author).toEqual(doctor.publicKey);
+    // After the grant's expiry (block time), the same request is denied.
+    expect(refuse(doctor, version(), expiresAt + 1)).toBe('ACCESS_DENIED');
+    send(patient, { type: TxType.RevokeAccess, record, grantee: doctor.publicKey });
+    expect(getGrant(state, record, doctor.publicKey)!.revokedAt).not.toBeNull();
+    expect(refuse(doctor, version())).toBe('ACCESS_DENIED');
+    expect(refuse(patient, { type: TxType.RevokeAccess, record, grantee: doctor.publicKey })).toBe('GRANT_ALREADY_REVOKED');
+  });
+
+  it('a read grant does not let a doctor write', () => {
+    const { send, refuse, record, version } = world();
+    send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read'], expiresAt: null });
+    expect(refuse(doctor, version())).toBe('ACCESS_DENIED');
+  });
+
+  it('delegation: a delegate may grant read or write where the policy allows, never delegate', () => {
+    const { send, refuse, record, state } = world();
+    const readGrant = { type: TxType.GrantAccess, record, grantee: otherDoctor.publicKey, scope: ['read'], expiresAt: null } as const;
+    expect(refuse(doctor, readGrant)).toBe('ACCESS_DENIED');
+    send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read', 'delegate'], expiresAt: null });
+    send(doctor, readGrant);
+    expect(getGrant(state, record, otherDoctor.publicKey)).toMatchObject({ grantor: doctor.publicKey, scope: ['read'] });
+    expect(refuse(doctor, { ...readGrant, scope: ['delegate'] })).toBe('SCOPE_NOT_DELEGABLE');
+    // The grantor may revoke what it granted; an unrelated account may not.
+    expect(refuse(otherDoctor, { type: TxType.RevokeAccess, record, grantee: otherDoctor.publicKey })).toBe('NOT_RECORD_OWNER');
+    send(doctor, { type: TxType.RevokeAccess, record, grantee: otherDoctor.publicKey });
+    expect(getGrant(state, record, otherDoctor.publicKey)!.revokedAt).not.toBeNull();
+  });
+
+  it('grants are checked: registered grantee, expiry after the block, not to the owner, an existing record', () => {
+    const { refuse, record } = world();
+    const stranger = testKey('stranger');
+    const grant = (grantee: Uint8Array, expiresAt: number | null = null, on = record) =>
+      ({ type: TxType.GrantAccess, record: on, grantee, scope: ['read'], expiresAt }) as const;
+    expect(refuse(patient, grant(stranger.publicKey))).toBe('NOT_REGISTERED');
+    expect(refuse(patient, grant(doctor.publicKey, GENESIS_TIME))).toBe('EXPIRY_IN_PAST');
+    expect(refuse(patient, grant(patient.publicKey))).toBe('SELF_GRANT');
+    expect(refuse(patient, grant(doctor.publicKey, null, new Uint8Array(32)))).toBe('RECORD_NOT_FOUND');
+  });
+
+  it('only the owner sets a policy; a new policy governs the next decision', () => {
+    const { send, refuse, record, version, state } = world();
+    const allDoctors = compilePolicy('allow read, write if requester == owner\nallow write if role(requester) == "doctor"\n', CURRENT_POLICY_FLAGS);
+    if (!allDoctors.ok) throw new Error(allDoctors.error.message);
+    expect(refuse(doctor, { type: TxType.SetRecordPolicy, record, policy: allDoctors.program })).toBe('NOT_RECORD_OWNER');
+    expect(refuse(patient, { type: TxType.SetRecordPolicy, record, policy: new Uint8Array([0xff]) })).toBe('INVALID_POLICY');
+    expect(refuse(doctor, version())).toBe('ACCESS_DENIED');
+    send(patient, { type: TxType.SetRecordPolicy, record, policy: allDoctors.program });
+    send(doctor, version());
+    expect(getRecord(state, record)!.versionCount).toBe(2);
+  });
+
+  it("decides with chain facts: a hospital's attested doctors may read under the hospital-doctors template", () => {
+    const { send, state, record } = world();
+    const template = instantiatePolicyTemplate('hospital-doctors', { hospital: toHex(hospital.publicKey) });
+    if (!template.ok) throw new Error(template.error.message);
+    send(patient, { type: TxType.SetRecordPolicy, record, policy: template.program });
+    const meta = getRecord(state, record)!;
+    const at = { height: 10, time: GENESIS_TIME + 5000, policyFlags: CURRENT_POLICY_FLAGS };
+    const read = { requester: doctor.publicKey, action: 'read' as const, purpose: 'TREAT', emergency: false };
+    expect(decideAccess(state, meta, read, at).decision).toBe('deny');
+    send(hospital, { type: TxType.AttestDoctor, doctor: doctor.publicKey, name: 'Dr A', licence: 'L1', expiresAt: GENESIS_TIME + 60_000 });
+    expect(decideAccess(state, meta, read, at).decision).toBe('allow');
+    // Past the attestation's expiry the same read is denied; a write, which the template never allows, too.
+    expect(decideAccess(state, meta, read, { ...at, time: GENESIS_TIME + 60_001 }).decision).toBe('deny');
+    expect(decideAccess(state, meta, { ...read, action: 'write' }, at).decision).toBe('deny');
+    send(hospital, { type: TxType.RevokeAttestation, doctor: doctor.publicKey, reason: 'left' });
+    expect(decideAccess(state, meta, read, at).decision).toBe('deny');
+  });
+});
