@@ -1,9 +1,10 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { signTransaction } from '../../client/signTransaction.ts';
 import { toHex, utf8 } from '../../codec/bytes.ts';
-import { fingerprint, type KeyPair } from '../../crypto/ed25519.ts';
+import { fingerprint, keyPairFromSeed, type KeyPair } from '../../crypto/ed25519.ts';
 import { sha256 } from '../../crypto/hash.ts';
 import { createKey, loadKey } from '../../keys/keystore.ts';
 import type { MedchainNode } from '../../node/node.ts';
@@ -29,6 +30,11 @@ const examples = [
 /** Demo keys are derived from fixed names: public knowledge, for a local dev chain only. */
 function demoSeed(name: DemoName): Uint8Array {
   return sha256(utf8(`medchain-dev-demo-account/${name}`));
+}
+
+/** The demo accounts' key pairs. */
+export function demoKeys(): Record<DemoName, KeyPair> {
+  return Object.fromEntries(DEMO_ACCOUNTS.map((name) => [name, keyPairFromSeed(demoSeed(name))])) as Record<DemoName, KeyPair>;
 }
 
 /** The dev chain's genesis: one hospital holding all stake, the demo doctor and patient registered. */
@@ -68,7 +74,8 @@ export const devCommand: Command = {
       const exists = existsSync(join(datadir, 'keys', `${name}.json`));
       keys[name] = (exists ? await loadKey(datadir, name) : await createKey(datadir, name, demoSeed(name))).keyPair;
     }
-    await writeFile(join(datadir, 'genesis.json'), JSON.stringify(devGenesis(engine, keys), null, 2) + '\n');
+    // config/ holds the dev genesis files (the engine is chosen there); test/unit/cli keeps them equal to devGenesis.
+    await copyFile(fileURLToPath(new URL(`../../../config/genesis.dev-${engine}.json`, import.meta.url)), join(datadir, 'genesis.json'));
     const config = await configFromFlags({ ...values, datadir, 'validator-key': values['validator-key'] ?? 'hospital' }, datadir);
 
     io.err('');
