@@ -1,8 +1,12 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/codec/bytes.ts';
+import { chainDatabaseDir } from '../../src/node/openChain.ts';
+import { LevelKeyValueStore } from '../../src/store/index.ts';
+import { encodeHead, HEAD_KEY, stateKey, txIndexKey } from '../../src/store/keys.ts';
+import type { KvOp } from '../../src/store/kv.ts';
 import { killAll, killHard, mulberry32, runCliToEnd, sleep, spawnCli } from '../helpers/process.ts';
 import { checkDatadir } from './datadirCheck.ts';
 import { buildReferenceChain, type ReferenceChain } from './referenceChain.ts';
@@ -21,7 +25,9 @@ describe('SIGKILL during block import', () => {
   let dir: string;
   let ref: ReferenceChain;
   let exportFile: string;
-  let importSeconds: number;
+  // Measured on the run that is never killed, then adjusted as kills show the real rate.
+  let startupMs = 1000;
+  let msPerBlock = 10;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'medchain-crash-import-'));
@@ -42,19 +48,42 @@ describe('SIGKILL during block import', () => {
     const datadir = join(dir, 'unkilled');
     await mkdir(datadir);
     await writeFile(join(datadir, 'genesis.json'), JSON.stringify(ref.genesisJson));
-    const started = Date.now();
-    const result = await runCliToEnd(['import', '--datadir', datadir, '--log-level', 'warn', exportFile], { timeoutMs: 60_000 });
-    importSeconds = (Date.now() - started) / 1000;
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`imported ${HEIGHT} blocks (0 already known)`);
-    expect(result.stdout).toContain(toHex(ref.blocks[HEIGHT]!.hash));
+    const spawned = Date.now();
+    const proc = spawnCli(['import', '--datadir', datadir, '--log-level', 'warn', exportFile]);
+    await proc.waitForLine((l) => l.startsWith('importing '), 30_000);
+    startupMs = Date.now() - spawned;
+    const exit = await proc.exited;
+    expect(exit.code, proc.output()).toBe(0);
+    const summary = proc.stdout.join('\n');
+    expect(summary).toContain(`imported ${HEIGHT} blocks (0 already known)`);
+    expect(summary).toContain(toHex(ref.blocks[HEIGHT]!.hash));
+    msPerBlock = (Number(/ in ([0-9.]+) s;/.exec(summary)?.[1] ?? '2') * 1000) / HEIGHT;
     expect((await checkDatadir(datadir, ref)).height).toBe(HEIGHT);
   }, 90_000);
 
+  it('has a checker that notices what a half-written commit would leave', async () => {
+    const torn = async (name: string, ops: KvOp[]): Promise<string> => {
+      const copy = join(dir, name);
+      await cp(join(dir, 'unkilled'), copy, { recursive: true });
+      const kv = new LevelKeyValueStore(chainDatabaseDir(copy));
+      await kv.open();
+      await kv.batch(ops, { sync: true });
+      await kv.close();
+      return copy;
+    };
+    const last = ref.blocks[HEIGHT]!;
+    const firstStateKey = ref.writes[HEIGHT]!.keys().next().value!;
+    // The head pointer one block back while block 150's entries stay.
+    const headBehind = await torn('torn-head', [{ type: 'put', key: HEAD_KEY, value: encodeHead({ hash: ref.blocks[HEIGHT - 1]!.hash, height: HEIGHT - 1 }) }]);
+    await expect(checkDatadir(headBehind, ref)).rejects.toThrow();
+    const txMissing = await torn('torn-tx', [{ type: 'del', key: txIndexKey(last.transactions[5]!.id) }]);
+    await expect(checkDatadir(txMissing, ref)).rejects.toThrow(/tx 5 of block 150/);
+    const stateMissing = await torn('torn-state', [{ type: 'del', key: stateKey(Uint8Array.from(Buffer.from(firstStateKey, 'hex'))) }]);
+    await expect(checkDatadir(stateMissing, ref)).rejects.toThrow();
+  });
+
   it(`restarts at its last committed block after each of ${KILLS} kills at random moments`, async () => {
     const random = mulberry32(SEED);
-    // The import rate of the run above, so kill moments spread over the blocks still to import.
-    const msPerBlock = ((importSeconds ?? 3) * 1000) / HEIGHT;
     const heights: number[] = [];
     let life = 0;
     let datadir = '';
@@ -69,15 +98,19 @@ describe('SIGKILL during block import', () => {
     for (let round = 0; kills < KILLS; round++) {
       expect(round, 'the import kept finishing before its kill').toBeLessThan(KILLS * 3);
       const proc = spawnCli(['import', '--datadir', datadir, '--log-level', 'warn', exportFile]);
-      if (height < 0 || random() < 0.15) {
+      let importingAt: number | undefined;
+      if (height < 0 ? random() < 0.5 : random() < 0.1) {
         // Anywhere from process start: opening the datadir, the genesis batch, loading the state.
-        await sleep(random() * 700);
+        await sleep(random() * startupMs * 1.2);
       } else {
-        await proc.waitForLine((l) => l.startsWith('importing '), 20_000).catch(() => undefined);
-        const remaining = HEIGHT - height;
-        await sleep(random() * Math.max(20, (2 * remaining * msPerBlock) / Math.min(KILLS - kills, 8)));
+        await proc.waitForLine((l) => l.startsWith('importing '), 30_000).catch(() => undefined);
+        importingAt = Date.now();
+        // Spread the kills over the blocks still to import.
+        const remaining = HEIGHT - Math.max(height, 0);
+        await sleep(random() * Math.max(20, (2 * remaining * msPerBlock) / Math.min(KILLS - kills, 6)));
       }
       const exit = proc.running ? await killHard(proc) : await proc.exited;
+      const killedAt = Date.now();
       if (exit.signal === 'SIGKILL') kills++;
       else expect(exit.code, proc.output()).toBe(0);
       // Now and then the checker also imports the next block itself: the state loaded from disk must reproduce its root.
@@ -85,6 +118,8 @@ describe('SIGKILL during block import', () => {
       // Durable: nothing committed before the kill is ever lost.
       expect(check.height).toBeGreaterThanOrEqual(height);
       heights.push(check.height);
+      const progress = check.height - Math.max(height, 0);
+      if (importingAt !== undefined && progress >= 3) msPerBlock = (msPerBlock + (killedAt - importingAt) / progress) / 2;
       height = check.height;
       if (height === HEIGHT && kills < KILLS) {
         await newDatadir();

@@ -129,12 +129,12 @@ export const exportCommand: Command = {
         }
         if (bufferedBytes > 0) await file.write(concatBytes(...buffered));
         await file.sync();
-        io.err(`wrote ${count} blocks (heights ${from}..${to}, ${written} bytes of blocks) of the chain with genesis ${toHex(genesisHash)}`);
+        io.err(`wrote ${describeRange(from, count)} (${written} bytes of blocks) of the chain with genesis ${toHex(genesisHash)}`);
       } finally {
         await file.close();
       }
       await rename(partial, out);
-      io.out(`exported blocks ${from}..${to} to ${out}`);
+      io.out(`exported ${describeRange(from, count)} to ${out}`);
       return 0;
     } catch (error) {
       await rm(partial, { force: true });
@@ -144,6 +144,11 @@ export const exportCommand: Command = {
     }
   },
 };
+
+/** "blocks 5..9", or "no blocks" for an empty range. */
+export function describeRange(first: number, count: number): string {
+  return count === 0 ? 'no blocks' : count === 1 ? `block ${first}` : `blocks ${first}..${first + count - 1}`;
+}
 
 /** A block height given on the command line. */
 export function parseHeight(text: string, flag: string): number {

@@ -10,7 +10,7 @@ import { createLogger } from '../../util/logger.ts';
 import { helpText, parseFlags } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 import { configFromFlags } from '../nodeFlags.ts';
-import { decodeExportHeader, EXPORT_HEADER_BYTES, FRAME_LENGTH_BYTES, type ExportHeader } from './export.ts';
+import { decodeExportHeader, describeRange, EXPORT_HEADER_BYTES, FRAME_LENGTH_BYTES, type ExportHeader } from './export.ts';
 import { DEFAULT_DATADIR } from './start.ts';
 
 const examples = [
@@ -133,7 +133,7 @@ export const importCommand: Command = {
       const { chain, close } = await openChain(config.datadir, genesis, { logger });
       try {
         const last = header.firstHeight + header.count - 1;
-        io.err(`importing ${header.count} blocks (heights ${header.firstHeight}..${last}) from ${name} into ${config.datadir}; head at height ${chain.head.header.height}`);
+        io.err(`importing ${describeRange(header.firstHeight, header.count)} from ${name} into ${config.datadir}; head at height ${chain.head.header.height}`);
         let imported = 0;
         let known = 0;
         const startedAt = Date.now();
