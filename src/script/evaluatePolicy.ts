@@ -33,7 +33,9 @@ const RESULT_ERROR = -1;
 export function evaluatePolicy(program: Uint8Array, context: PolicyContext, flags: PolicyFlags): PolicyDecision {
   try {
     const checked = checkProgram(program, flags);
-    if (!checked.ok) return errorDecision(checked.error.code, `${checked.error.message} (byte ${checked.error.offset})`);
+    if (!checked.ok) {
+      return { decision: 'error', code: checked.error.code, message: `${checked.error.message} (byte ${checked.error.offset})` };
+    }
     const machine = Machine.create(program, context);
     if (!(machine instanceof Machine)) return machine;
     return machine.decide();

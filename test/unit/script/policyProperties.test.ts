@@ -132,7 +132,12 @@ function isWellFormed(d: PolicyDecision): boolean {
     case 'deny':
       return typeof d.reason === 'string' && d.reason.length > 0 && d.steps >= 0 && d.steps <= MAX_STEPS;
     case 'error':
-      return d.code in invertedMessages() && d.code !== 'INTERNAL_ERROR' && d.message.startsWith(POLICY_ERROR_MESSAGES[d.code]);
+      return (
+        d.code in invertedMessages() &&
+        d.code !== 'INTERNAL_ERROR' &&
+        d.message.startsWith(POLICY_ERROR_MESSAGES[d.code]) &&
+        !d.message.includes(POLICY_ERROR_MESSAGES[d.code], 1)
+      );
   }
 }
 
