@@ -10,7 +10,7 @@ import {
   MAX_STRING_BYTES,
   POLICY_FORMAT_VERSION,
 } from './limits.ts';
-import { Op, RULE_ACTION_MASK, RULE_DENY_BIT, VALUE_TYPE_NAMES, ValueType } from './opcodes.ts';
+import { FUNCTIONS, Op, RULE_ACTION_MASK, RULE_DENY_BIT, VALUE_TYPE_NAMES, VARIABLES, ValueType } from './opcodes.ts';
 import { readVarint, VARINT_NON_CANONICAL, VARINT_TRUNCATED, varintLength } from './varint.ts';
 
 /** What checkProgram learnt about a valid program. */
@@ -146,21 +146,18 @@ function varintFailure(code: number, offset: number, what: string): CheckFailure
  * checkProgram is synchronous and never calls out, so it cannot be re-entered.
  */
 class ExpressionChecker {
-  private program: Uint8Array = new Uint8Array(0);
+  program: Uint8Array = new Uint8Array(0);
   private flags: PolicyFlags = 0;
-  private readonly types = new Uint8Array(MAX_STACK_DEPTH + 1);
-  private readonly heights = new Uint8Array(MAX_STACK_DEPTH + 1);
-  private readonly props = new Uint8Array(MAX_STACK_DEPTH + 1);
+  readonly types = new Uint8Array(MAX_STACK_DEPTH + 1);
+  readonly heights = new Uint8Array(MAX_STACK_DEPTH + 1);
+  readonly props = new Uint8Array(MAX_STACK_DEPTH + 1);
   // Open `and`/`or` frames: where the right operand ends, and the left operand's facts.
-  private readonly frameTarget = new Int32Array(MAX_NESTING_DEPTH + 1);
-  private readonly frameDepth = new Uint8Array(MAX_NESTING_DEPTH + 1);
-  private readonly frameHeight = new Uint8Array(MAX_NESTING_DEPTH + 1);
-  private readonly frameProps = new Uint8Array(MAX_NESTING_DEPTH + 1);
-  private readonly frameIsOr = new Uint8Array(MAX_NESTING_DEPTH + 1);
-  private readonly frameOffset = new Int32Array(MAX_NESTING_DEPTH + 1);
-  private depth = 0;
-  private floor = 0;
-  private frames = 0;
+  readonly frameTarget = new Int32Array(MAX_NESTING_DEPTH + 1);
+  readonly frameDepth = new Uint8Array(MAX_NESTING_DEPTH + 1);
+  readonly frameHeight = new Uint8Array(MAX_NESTING_DEPTH + 1);
+  readonly frameProps = new Uint8Array(MAX_NESTING_DEPTH + 1);
+  readonly frameIsOr = new Uint8Array(MAX_NESTING_DEPTH + 1);
+  readonly frameOffset = new Int32Array(MAX_NESTING_DEPTH + 1);
   maxDepth = 0;
   maxHeight = 0;
 
@@ -172,138 +169,124 @@ class ExpressionChecker {
   }
 
   check(start: number, end: number, isAllow: boolean, headerOffset: number): CheckFailure | undefined {
-    this.depth = 0;
-    this.floor = 0;
-    this.frames = 0;
-    const program = this.program;
+    const { program, types, heights, props, frameTarget, frameDepth, frameHeight, frameProps, frameIsOr, frameOffset } = this;
+    let depth = 0;
+    let floor = 0;
+    let frames = 0;
     let pc = start;
     while (pc < end) {
       const at = pc;
       const op = program[pc++]!;
-      switch (op) {
-        case Op.False:
-        case Op.True:
-        case Op.Int:
-        case Op.NegInt:
-        case Op.Str:
-        case Op.Id: {
-          const next = this.literal(op, pc, end, at);
-          if (next instanceof CheckFailure) return next;
-          pc = next;
-          const failure = this.push(literalType(op) as ValueType, 1, plainProps(0, false), at);
-          if (failure) return failure;
+      switch (OP_KIND[op]) {
+        case KIND_LITERAL:
+        case KIND_LEAF: {
+          if (OP_KIND[op] === KIND_LITERAL) {
+            const next = this.literal(op, pc, end, at);
+            if (next instanceof CheckFailure) return next;
+            pc = next;
+          }
+          if (depth >= MAX_STACK_DEPTH) return new CheckFailure(PolicyErrorCode.StackOverflow, at, `more than ${MAX_STACK_DEPTH} values`);
+          types[depth] = OP_RESULT[op]!;
+          heights[depth] = 1;
+          props[depth] = LEAF_PROPS[op]!;
+          depth++;
+          if (depth > this.maxDepth) this.maxDepth = depth;
           break;
         }
-        case Op.Requester:
-        case Op.Owner: {
-          const p = op === Op.Requester ? plainProps(P_MENTIONS_REQUESTER, false) | P_REQUESTER_LEAF : plainProps(0, false);
-          const failure = this.push(ValueType.Id, 1, p, at);
-          if (failure) return failure;
+        case KIND_OPERATOR: {
+          const arity = OP_ARITY[op]!;
+          if (depth - floor < arity) return underflow(arity, depth - floor, at);
+          const a = depth - arity;
+          const b = depth - 1;
+          // [REJECT] Operand types match the operator's signature (== and != take two values of one type).
+          const wantA = OP_PARAM_A[op] === SAME_TYPE ? types[b]! : OP_PARAM_A[op]!;
+          const wantB = arity === 2 ? (OP_PARAM_B[op] === SAME_TYPE ? types[a]! : OP_PARAM_B[op]!) : wantA;
+          if (types[a] !== wantA || types[b] !== wantB) {
+            const [want, found] = types[a] !== wantA ? [wantA, types[a]!] : [wantB, types[b]!];
+            return new CheckFailure(PolicyErrorCode.TypeMismatch, at, `expected ${typeName(want)}, found ${typeName(found)}`);
+          }
+          const height = Math.max(heights[a]!, heights[b]!) + 1;
+          if (height > MAX_NESTING_DEPTH) return new CheckFailure(PolicyErrorCode.NestingTooDeep, at, `more than ${MAX_NESTING_DEPTH} levels`);
+          const attests = OP_ATTESTS[op] === 1 && (props[a]! & P_REQUESTER_LEAF) !== 0;
+          props[a] = plainProps(props[a]! | props[b]!, attests);
+          types[a] = OP_RESULT[op]!;
+          heights[a] = height;
+          if (height > this.maxHeight) this.maxHeight = height;
+          depth = a + 1;
           break;
         }
-        case Op.Action:
-        case Op.Purpose: {
-          const failure = this.push(ValueType.Str, 1, plainProps(0, false), at);
-          if (failure) return failure;
-          break;
-        }
-        case Op.Height:
-        case Op.Time: {
-          const failure = this.push(ValueType.Int, 1, plainProps(0, false), at);
-          if (failure) return failure;
-          break;
-        }
-        case Op.Emergency: {
-          const failure = this.push(ValueType.Bool, 1, plainProps(P_MENTIONS_EMERGENCY, false), at);
-          if (failure) return failure;
-          break;
-        }
-        case Op.Role:
-        case Op.Attested:
-        case Op.Expired:
-        case Op.Revoked:
-        case Op.Not: {
-          const failure = this.operands(1, at) ?? this.expect(0, op === Op.Not ? ValueType.Bool : ValueType.Id, at);
-          if (failure) return failure;
-          const top = this.depth - 1;
-          const attests = op === Op.Attested && (this.props[top]! & P_REQUESTER_LEAF) !== 0;
-          const result = op === Op.Role ? ValueType.Str : ValueType.Bool;
-          const replaced = this.replace(1, result, this.heights[top]!, plainProps(this.props[top]!, attests), at);
-          if (replaced) return replaced;
-          break;
-        }
-        case Op.AttestedBy:
-        case Op.Granted:
-        case Op.Eq:
-        case Op.Ne:
-        case Op.Lt:
-        case Op.Le:
-        case Op.Gt:
-        case Op.Ge:
-        case Op.Add:
-        case Op.Sub: {
-          const failure = this.operands(2, at) ?? this.binaryTypes(op, at);
-          if (failure) return failure;
-          const l = this.depth - 2;
-          const r = this.depth - 1;
-          const attests = op === Op.AttestedBy && (this.props[l]! & P_REQUESTER_LEAF) !== 0;
-          const result = op === Op.Add || op === Op.Sub ? ValueType.Int : ValueType.Bool;
-          const height = Math.max(this.heights[l]!, this.heights[r]!);
-          const replaced = this.replace(2, result, height, plainProps(this.props[l]! | this.props[r]!, attests), at);
-          if (replaced) return replaced;
-          break;
-        }
-        case Op.And:
-        case Op.Or: {
-          const failure = this.operands(1, at) ?? this.expect(0, ValueType.Bool, at);
-          if (failure) return failure;
+        case KIND_LOGIC: {
+          if (depth - floor < 1) return underflow(1, 0, at);
+          const top = depth - 1;
+          if (types[top] !== ValueType.Bool) {
+            return new CheckFailure(PolicyErrorCode.TypeMismatch, at, `expected bool, found ${typeName(types[top]!)}`);
+          }
           const skip = readVarint(program, pc, end);
           if (skip < 0) return varintFailure(skip, pc, 'skip length');
           pc += varintLength(skip);
           const target = pc + skip;
           // [REJECT] The skip covers a non-empty right operand that lies inside the rule and inside any enclosing operand.
-          if (skip === 0 || target > end || (this.frames > 0 && target > this.frameTarget[this.frames - 1]!)) {
+          if (skip === 0 || target > end || (frames > 0 && target > frameTarget[frames - 1]!)) {
             return new CheckFailure(PolicyErrorCode.BadJump, at, `skip of ${skip} bytes leaves the enclosing expression`);
           }
-          if (this.frames > MAX_NESTING_DEPTH - 1) {
+          if (frames > MAX_NESTING_DEPTH - 1) {
             return new CheckFailure(PolicyErrorCode.NestingTooDeep, at, `more than ${MAX_NESTING_DEPTH} levels`);
           }
-          const f = this.frames++;
-          const top = this.depth - 1;
-          this.frameTarget[f] = target;
-          this.frameDepth[f] = this.depth;
-          this.frameHeight[f] = this.heights[top]!;
-          this.frameProps[f] = this.props[top]!;
-          this.frameIsOr[f] = op === Op.Or ? 1 : 0;
-          this.frameOffset[f] = at;
+          const f = frames++;
+          frameTarget[f] = target;
+          frameDepth[f] = depth;
+          frameHeight[f] = heights[top]!;
+          frameProps[f] = props[top]!;
+          frameIsOr[f] = op === Op.Or ? 1 : 0;
+          frameOffset[f] = at;
           // On the fall-through path the left operand is popped before the right one runs.
-          this.depth--;
-          this.floor = this.depth;
+          depth--;
+          floor = depth;
           break;
         }
-        case Op.In: {
-          const failure = this.operands(1, at);
-          if (failure) return failure;
-          const next = this.list(pc, end, at);
+        case KIND_IN: {
+          if (depth - floor < 1) return underflow(1, 0, at);
+          const next = this.list(pc, end, at, types[depth - 1] as ValueType);
           if (next instanceof CheckFailure) return next;
           pc = next;
-          const top = this.depth - 1;
-          const replaced = this.replace(1, ValueType.Bool, this.heights[top]!, plainProps(this.props[top]!, false), at);
-          if (replaced) return replaced;
+          const top = depth - 1;
+          const height = heights[top]! + 1;
+          if (height > MAX_NESTING_DEPTH) return new CheckFailure(PolicyErrorCode.NestingTooDeep, at, `more than ${MAX_NESTING_DEPTH} levels`);
+          types[top] = ValueType.Bool;
+          heights[top] = height;
+          props[top] = plainProps(props[top]!, false);
+          if (height > this.maxHeight) this.maxHeight = height;
           break;
         }
         default:
           return new CheckFailure(PolicyErrorCode.UnknownOpcode, at, `byte 0x${op.toString(16).padStart(2, '0')}`);
       }
-      const resolved = this.resolveFrames(pc);
-      if (resolved) return resolved;
+      // Close every `and`/`or` whose right operand ends here, innermost first.
+      while (frames > 0 && frameTarget[frames - 1]! <= pc) {
+        const f = frames - 1;
+        const fat = frameOffset[f]!;
+        // [REJECT] The skip lands exactly on an instruction boundary, after one complete right operand.
+        if (frameTarget[f]! < pc) return new CheckFailure(PolicyErrorCode.BadJump, fat, 'skip lands inside an instruction');
+        if (depth !== frameDepth[f]!) return new CheckFailure(PolicyErrorCode.BadJump, fat, 'the right operand is not one expression');
+        const top = depth - 1;
+        if (types[top] !== ValueType.Bool) {
+          return new CheckFailure(PolicyErrorCode.TypeMismatch, fat, `the right operand of and/or is ${typeName(types[top]!)}`);
+        }
+        const height = Math.max(frameHeight[f]!, heights[top]!) + 1;
+        if (height > MAX_NESTING_DEPTH) return new CheckFailure(PolicyErrorCode.NestingTooDeep, fat, `more than ${MAX_NESTING_DEPTH} levels`);
+        heights[top] = height;
+        if (height > this.maxHeight) this.maxHeight = height;
+        props[top] = logicProps(frameIsOr[f] === 1, frameProps[f]!, props[top]!);
+        frames--;
+        floor = frames > 0 ? frameDepth[frames - 1]! - 1 : 0;
+      }
     }
     // [REJECT] A condition is exactly one boolean expression.
-    if (this.depth !== 1 || this.types[0] !== ValueType.Bool) {
-      const found = this.depth === 1 ? VALUE_TYPE_NAMES[this.types[0] as ValueType] : `${this.depth} values`;
+    if (depth !== 1 || types[0] !== ValueType.Bool) {
+      const found = depth === 1 ? typeName(types[0]!) : `${depth} values`;
       return new CheckFailure(PolicyErrorCode.BadExpression, start, `found ${found}`);
     }
-    if (isAllow) return this.checkFlagRules(this.props[0]!, headerOffset);
+    if (isAllow) return this.checkFlagRules(props[0]!, headerOffset);
     return undefined;
   }
 
@@ -315,78 +298,6 @@ class ExpressionChecker {
       return new CheckFailure(PolicyErrorCode.UnattestedEmergency, headerOffset, 'break-glass access needs an attested clinician');
     }
     return undefined;
-  }
-
-  /** Closes every `and`/`or` whose right operand ends at `pc`, innermost first. */
-  private resolveFrames(pc: number): CheckFailure | undefined {
-    while (this.frames > 0 && this.frameTarget[this.frames - 1]! <= pc) {
-      const f = this.frames - 1;
-      const at = this.frameOffset[f]!;
-      // [REJECT] The skip lands exactly on an instruction boundary, after one complete right operand.
-      if (this.frameTarget[f]! < pc) return new CheckFailure(PolicyErrorCode.BadJump, at, 'skip lands inside an instruction');
-      if (this.depth !== this.frameDepth[f]!) return new CheckFailure(PolicyErrorCode.BadJump, at, 'the right operand is not one expression');
-      const top = this.depth - 1;
-      if (this.types[top] !== ValueType.Bool) {
-        return new CheckFailure(PolicyErrorCode.TypeMismatch, at, `the right operand of and/or is ${VALUE_TYPE_NAMES[this.types[top] as ValueType]}`);
-      }
-      const height = Math.max(this.frameHeight[f]!, this.heights[top]!) + 1;
-      if (height > MAX_NESTING_DEPTH) return new CheckFailure(PolicyErrorCode.NestingTooDeep, at, `more than ${MAX_NESTING_DEPTH} levels`);
-      this.heights[top] = height;
-      this.maxHeight = Math.max(this.maxHeight, height);
-      this.props[top] = logicProps(this.frameIsOr[f] === 1, this.frameProps[f]!, this.props[top]!);
-      this.frames--;
-      this.floor = this.frames > 0 ? this.frameDepth[this.frames - 1]! - 1 : 0;
-    }
-    return undefined;
-  }
-
-  private push(type: ValueType, height: number, props: number, at: number): CheckFailure | undefined {
-    if (this.depth >= MAX_STACK_DEPTH) {
-      return new CheckFailure(PolicyErrorCode.StackOverflow, at, `more than ${MAX_STACK_DEPTH} values`);
-    }
-    this.types[this.depth] = type;
-    this.heights[this.depth] = height;
-    this.props[this.depth] = props;
-    this.depth++;
-    this.maxDepth = Math.max(this.maxDepth, this.depth);
-    this.maxHeight = Math.max(this.maxHeight, height);
-    return undefined;
-  }
-
-  /** Pops `count` operands and pushes the result node, one level above its highest operand. */
-  private replace(count: number, type: ValueType, childHeight: number, props: number, at: number): CheckFailure | undefined {
-    const height = childHeight + 1;
-    if (height > MAX_NESTING_DEPTH) return new CheckFailure(PolicyErrorCode.NestingTooDeep, at, `more than ${MAX_NESTING_DEPTH} levels`);
-    this.depth -= count;
-    return this.push(type, height, props, at);
-  }
-
-  private operands(count: number, at: number): CheckFailure | undefined {
-    if (this.depth - this.floor < count) {
-      return new CheckFailure(PolicyErrorCode.StackUnderflow, at, `needs ${count} operand${count === 1 ? '' : 's'}, has ${this.depth - this.floor}`);
-    }
-    return undefined;
-  }
-
-  /** Checks the type of the operand `fromTop` places below the top. */
-  private expect(fromTop: number, type: ValueType, at: number): CheckFailure | undefined {
-    const found = this.types[this.depth - 1 - fromTop] as ValueType;
-    if (found === type) return undefined;
-    return new CheckFailure(PolicyErrorCode.TypeMismatch, at, `expected ${VALUE_TYPE_NAMES[type]}, found ${VALUE_TYPE_NAMES[found]}`);
-  }
-
-  private binaryTypes(op: number, at: number): CheckFailure | undefined {
-    switch (op) {
-      case Op.AttestedBy:
-        return this.expect(1, ValueType.Id, at) ?? this.expect(0, ValueType.Id, at);
-      case Op.Granted:
-        return this.expect(1, ValueType.Id, at) ?? this.expect(0, ValueType.Str, at);
-      case Op.Eq:
-      case Op.Ne:
-        return this.expect(0, this.types[this.depth - 2] as ValueType, at);
-      default:
-        return this.expect(1, ValueType.Int, at) ?? this.expect(0, ValueType.Int, at);
-    }
   }
 
   /** Checks the operand bytes of a literal instruction; returns the offset after it. */
@@ -420,12 +331,11 @@ class ExpressionChecker {
   }
 
   /** Checks the literal list of `In` against the tested value's type; returns the offset after it. */
-  private list(pc: number, end: number, at: number): number | CheckFailure {
+  private list(pc: number, end: number, at: number, needle: ValueType): number | CheckFailure {
     if (pc >= end) return new CheckFailure(PolicyErrorCode.Truncated, at, 'list length is cut off');
     const count = this.program[pc++]!;
     if (count === 0) return new CheckFailure(PolicyErrorCode.EmptyList, at, '');
     if (count > MAX_LIST_LENGTH) return new CheckFailure(PolicyErrorCode.ListTooLong, at, `${count} elements; the limit is ${MAX_LIST_LENGTH}`);
-    const needle = this.types[this.depth - 1] as ValueType;
     for (let i = 0; i < count; i++) {
       if (pc >= end) return new CheckFailure(PolicyErrorCode.Truncated, at, 'list is cut off');
       const itemAt = pc;
@@ -441,6 +351,63 @@ class ExpressionChecker {
     }
     return pc;
   }
+}
+
+
+// Static description of every opcode, so one generic path checks all operators.
+const KIND_LITERAL = 1;
+const KIND_LEAF = 2;
+const KIND_OPERATOR = 3;
+const KIND_LOGIC = 4;
+const KIND_IN = 5;
+/** Marks `==`/`!=` operands: any type, the same on both sides. */
+const SAME_TYPE = 0xff;
+
+const OP_KIND = new Uint8Array(256);
+const OP_ARITY = new Uint8Array(256);
+const OP_PARAM_A = new Uint8Array(256);
+const OP_PARAM_B = new Uint8Array(256);
+const OP_RESULT = new Uint8Array(256);
+const OP_ATTESTS = new Uint8Array(256);
+const LEAF_PROPS = new Uint8Array(256);
+
+function defineOperator(op: Op, params: readonly number[], result: ValueType): void {
+  OP_KIND[op] = KIND_OPERATOR;
+  OP_ARITY[op] = params.length;
+  OP_PARAM_A[op] = params[0]!;
+  OP_PARAM_B[op] = params[1] ?? 0;
+  OP_RESULT[op] = result;
+}
+
+for (const op of [Op.False, Op.True, Op.Int, Op.NegInt, Op.Str, Op.Id]) {
+  OP_KIND[op] = KIND_LITERAL;
+  OP_RESULT[op] = literalType(op) as ValueType;
+  LEAF_PROPS[op] = plainProps(0, false);
+}
+for (const variable of Object.values(VARIABLES)) {
+  OP_KIND[variable.op] = KIND_LEAF;
+  OP_RESULT[variable.op] = variable.type;
+  LEAF_PROPS[variable.op] = plainProps(0, false);
+}
+LEAF_PROPS[Op.Requester] = plainProps(P_MENTIONS_REQUESTER, false) | P_REQUESTER_LEAF;
+LEAF_PROPS[Op.Emergency] = plainProps(P_MENTIONS_EMERGENCY, false);
+for (const fn of Object.values(FUNCTIONS)) defineOperator(fn.op, fn.params, fn.result);
+OP_ATTESTS[Op.Attested] = 1;
+OP_ATTESTS[Op.AttestedBy] = 1;
+defineOperator(Op.Not, [ValueType.Bool], ValueType.Bool);
+for (const op of [Op.Eq, Op.Ne]) defineOperator(op, [SAME_TYPE, SAME_TYPE], ValueType.Bool);
+for (const op of [Op.Lt, Op.Le, Op.Gt, Op.Ge]) defineOperator(op, [ValueType.Int, ValueType.Int], ValueType.Bool);
+for (const op of [Op.Add, Op.Sub]) defineOperator(op, [ValueType.Int, ValueType.Int], ValueType.Int);
+OP_KIND[Op.And] = KIND_LOGIC;
+OP_KIND[Op.Or] = KIND_LOGIC;
+OP_KIND[Op.In] = KIND_IN;
+
+function typeName(type: number): string {
+  return VALUE_TYPE_NAMES[type as ValueType] ?? `type ${type}`;
+}
+
+function underflow(needed: number, available: number, at: number): CheckFailure {
+  return new CheckFailure(PolicyErrorCode.StackUnderflow, at, `needs ${needed} operand${needed === 1 ? '' : 's'}, has ${available}`);
 }
 
 const SCRATCH = new ExpressionChecker();
