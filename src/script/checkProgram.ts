@@ -71,11 +71,11 @@ class CheckFailure {
   }
 }
 
-/**
- * Validates bytecode completely before anything runs it: format, limits,
- * canonical encoding, static types, stack discipline, and the rules of `flags`.
- * Never throws. A program that passes can be evaluated without further checks.
- */
+// Everything is validated before anything runs (format, limits, canonical
+// encoding, static types, stack discipline, flags), like Bitcoin Core's hard
+// limits first: a setPolicy transaction can be refused here, and the evaluator
+// needs no runtime checks beyond the step budget and integer range.
+/** Validates bytecode completely under `flags`; never throws. */
 export function checkProgram(program: Uint8Array, flags: PolicyFlags): ProgramCheckResult {
   const failure = checkFlags(flags) ?? checkBytes(program);
   if (failure instanceof CheckFailure) return fail(failure);

@@ -1,6 +1,6 @@
 import type { Expr, Literal, PolicyAst } from './ast.ts';
 import { checkProgram } from './checkProgram.ts';
-import { PolicyErrorCode, policyErrorMessage } from './errors.ts';
+import { PolicyErrorCode, policyErrorDetail, policyErrorMessage } from './errors.ts';
 import { CURRENT_POLICY_FLAGS, type PolicyFlags } from './flags.ts';
 import { SyntaxFailure } from './lexer.ts';
 import { MAX_PROGRAM_BYTES, MAX_SOURCE_BYTES, POLICY_FORMAT_VERSION } from './limits.ts';
@@ -53,7 +53,7 @@ export function compilePolicy(source: string, flags: PolicyFlags = CURRENT_POLIC
   // The checker is the single authority on limits and flags; its byte offset maps back to the source.
   const checked = checkProgram(program, flags);
   if (!checked.ok) {
-    return failAt(source, emitter.sourceOffsetOf(checked.error.offset), checked.error.code, detailOf(checked.error.message, checked.error.code));
+    return failAt(source, emitter.sourceOffsetOf(checked.error.offset), checked.error.code, policyErrorDetail(checked.error.code, checked.error.message));
   }
   return { ok: true, program };
 }
@@ -63,11 +63,6 @@ export function encodePolicyAst(ast: PolicyAst): Uint8Array {
   const emitter = new Emitter();
   for (const rule of ast.rules) emitter.rule(rule.effect === 'deny' ? RULE_DENY_BIT | rule.actions : rule.actions, rule.condition, rule.offset);
   return Uint8Array.from(emitter.bytes);
-}
-
-function detailOf(message: string, code: PolicyErrorCode): string {
-  const base = policyErrorMessage(code);
-  return message.startsWith(`${base}: `) ? message.slice(base.length + 2) : '';
 }
 
 function failAt(source: string, offset: number, code: PolicyErrorCode, detail: string): CompileResult {

@@ -47,13 +47,10 @@ export interface PolicyContext {
 
 export const IDENTITY_PATTERN = /^[0-9a-f]{64}$/;
 
-/**
- * Builds a context from plain JSON (vectors, `medchain policy eval`):
- *   { requester, owner, action, height, time, purpose?: "", emergency?: false,
- *     roles?: { id: role }, attestations?: { id: [{ hospital, expiresAt, revoked?: false }] },
- *     grants?: { id: { scope: [action], expiresAt?: null, revoked?: false } } }
- * Throws PolicyError(INVALID_CONTEXT) naming the first bad field.
- */
+// JSON shape: { requester, owner, action, height, time, purpose?: "", emergency?: false,
+//   roles?: { id: role }, attestations?: { id: [{ hospital, expiresAt, revoked?: false }] },
+//   grants?: { id: { scope: [action], expiresAt?: null, revoked?: false } } }
+/** Context from plain JSON (vectors, `medchain policy eval`); throws PolicyError(INVALID_CONTEXT) naming the first bad field. */
 export function contextFromJson(json: unknown): PolicyContext {
   const root = object(json, 'context', ['requester', 'owner', 'action', 'height', 'time', 'purpose', 'emergency', 'roles', 'attestations', 'grants']);
   const roles = new Map<string, Role>();

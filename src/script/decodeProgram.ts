@@ -1,6 +1,6 @@
 import type { Expr, Literal, PolicyAst, PolicyRule } from './ast.ts';
 import { checkProgram } from './checkProgram.ts';
-import { PolicyError } from './errors.ts';
+import { PolicyError, policyErrorDetail } from './errors.ts';
 import { NO_POLICY_FLAGS } from './flags.ts';
 import { decodeLiteralUtf8 } from './literalText.ts';
 import { MAX_STACK_DEPTH } from './limits.ts';
@@ -30,14 +30,16 @@ const COMPARE_BY_OP = new Map<number, CompareOperator>(
 );
 const ARITH_BY_OP = new Map<number, ArithOperator>((Object.keys(ARITH_OPS) as ArithOperator[]).map((operator) => [ARITH_OPS[operator], operator]));
 
-/**
- * Rebuilds the syntax tree of valid bytecode. The program is checked first
- * (with no flags: disassembly is for any structurally valid program), so the
- * replay below can trust the structure. Throws PolicyError if it is invalid.
- */
+// Checked with no flags, since disassembly serves any structurally valid
+// program; after the check the replay below can trust the structure.
+/** Syntax tree of valid bytecode; throws PolicyError if checkProgram refuses it. */
 export function decodeProgram(program: Uint8Array): PolicyAst {
   const checked = checkProgram(program, NO_POLICY_FLAGS);
-  if (!checked.ok) throw new PolicyError(checked.error.code, `${checked.error.message.replace(/^[^:]*: ?/, '')} at byte ${checked.error.offset}`);
+  if (!checked.ok) {
+    const { code, message, offset } = checked.error;
+    const detail = policyErrorDetail(code, message);
+    throw new PolicyError(code, `${detail}${detail === '' ? '' : ' '}at byte ${offset}`);
+  }
   const rules: PolicyRule[] = [];
   let pc = 1;
   while (pc < program.length) {

@@ -98,6 +98,12 @@ export function policyErrorMessage(code: PolicyErrorCode, detail?: string): stri
   return detail === undefined || detail === '' ? base : `${base}: ${detail}`;
 }
 
+/** The detail part of a message built by policyErrorMessage ('' when there is none). */
+export function policyErrorDetail(code: PolicyErrorCode, message: string): string {
+  const prefix = `${POLICY_ERROR_MESSAGES[code]}: `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : '';
+}
+
 /** Thrown only by APIs documented to throw (disassemble, contextFromJson); the evaluator never throws. */
 export class PolicyError extends Error {
   readonly code: PolicyErrorCode;

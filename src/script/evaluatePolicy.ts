@@ -23,13 +23,10 @@ type Value = boolean | number | string;
 
 const RESULT_ERROR = -1;
 
-/**
- * Runs a policy: checks the program with `flags`, then evaluates every deny
- * rule naming the context's action (in program order), then the allow rules;
- * the first deny whose condition holds denies, else the first allow that
- * holds allows, else "no rule allows <action>". `and`/`or` short-circuit left
- * to right. Pure and deterministic; never throws.
- */
+// Firewall order: deny rules naming the action (program order), then allow
+// rules; the first condition that holds decides, else "no rule allows
+// <action>". `and`/`or` short-circuit left to right. See docs/policy-language.md.
+/** Decides a request: checks `program` under `flags`, then runs it against `context`; pure, never throws. */
 export function evaluatePolicy(program: Uint8Array, context: PolicyContext, flags: PolicyFlags): PolicyDecision {
   try {
     const checked = checkProgram(program, flags);

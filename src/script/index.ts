@@ -17,7 +17,7 @@ export {
 } from './context.ts';
 export { decodeProgram } from './decodeProgram.ts';
 export { disassemble, formatPolicy } from './disassemble.ts';
-export { POLICY_ERROR_MESSAGES, PolicyError, PolicyErrorCode, policyErrorMessage } from './errors.ts';
+export { POLICY_ERROR_MESSAGES, PolicyError, PolicyErrorCode, policyErrorDetail, policyErrorMessage } from './errors.ts';
 export { evaluatePolicy, type PolicyDecision } from './evaluatePolicy.ts';
 export {
   CURRENT_POLICY_FLAGS,

@@ -18,11 +18,10 @@ export function isBidiControl(cp: number): boolean {
   );
 }
 
-/**
- * Decodes strict UTF-8 in bytes[start, end) to a string; undefined when the
- * bytes are not shortest-form UTF-8 of Unicode scalar values or contain a
- * forbidden code point. A leading BOM is kept (TextDecoder would drop it).
- */
+// Hand-written rather than TextDecoder: it must not throw, must keep a leading
+// BOM (TextDecoder drops it, which would break the byte round trip), and must
+// refuse forbidden code points.
+/** Strict UTF-8 of bytes[start, end) as a string, or undefined if invalid or forbidden. */
 export function decodeLiteralUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
   let out = '';
   let i = start;

@@ -16,7 +16,7 @@ import {
   type VariableName,
 } from './opcodes.ts';
 
-/**
+/*
  * Recursive-descent parser and type checker. Grammar (lowest precedence first):
  *
  *   policy  := rule+
@@ -29,9 +29,8 @@ import {
  *   unary   := "-" INT | primary
  *   primary := INT | STRING | ID | "true" | "false" | variable | function "(" or ("," or)* ")" | "(" or ")"
  *   list    := "[" literal ("," literal)* "]"
- *
- * Throws SyntaxFailure at the first error.
  */
+/** Typed syntax tree of policy source; throws SyntaxFailure at the first error. */
 export function parsePolicySource(source: string): PolicyAst {
   return new Parser(tokenize(source)).policy();
 }

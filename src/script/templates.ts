@@ -74,10 +74,7 @@ export const DEFAULT_POLICY_SOURCE: string = POLICY_TEMPLATES[DEFAULT_POLICY_TEM
 /** Bytecode of the default policy. Shared: copy it before changing anything. */
 export const DEFAULT_POLICY: Uint8Array = POLICY_TEMPLATES[DEFAULT_POLICY_TEMPLATE].program!;
 
-/**
- * Fills a template's parameters (each an identity, 64 lowercase hex digits) and compiles it.
- * Throws PolicyError for an unknown template, a missing or extra parameter, or a malformed identity.
- */
+/** Fills a template's identity parameters and compiles it; throws PolicyError for an unknown template or a bad parameter. */
 export function instantiatePolicyTemplate(
   name: string,
   args: Readonly<Record<string, string>> = {},

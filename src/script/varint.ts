@@ -25,11 +25,8 @@ export const VARINT_TRUNCATED = -1;
 export const VARINT_NON_CANONICAL = -2;
 export const VARINT_OUT_OF_RANGE = -3;
 
-/**
- * Reads a varint at `offset`, stopping at `end`. Returns the value, or one of the
- * negative VARINT_* codes. The length of a valid varint is varintLength(value),
- * since only the shortest form is accepted.
- */
+// Only the shortest form is accepted, so a valid varint's length is varintLength(value).
+/** Varint at `offset` (not reading past `end`), or a negative VARINT_* code. */
 export function readVarint(bytes: Uint8Array, offset: number, end: number): number {
   let value = 0;
   let scale = 1;
