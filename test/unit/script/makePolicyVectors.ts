@@ -431,7 +431,7 @@ add({ name: 'limit: evaluation of exactly 1000 steps', source: budgetCase(59), e
 add({ name: 'limit: evaluation of 1001 steps', source: budgetCase(60), expect: error('STEP_BUDGET_EXCEEDED') });
 add({ name: 'limit: the budget is spent before a deny is found', source: [['deny read if revoked(requester) or revoked(owner)\n', 45], 'deny read if true'], expect: error('STEP_BUDGET_EXCEEDED') });
 add({
-  name: 'limit: largest, costliest program stops at the budget',
+  name: 'limit: would run (nearly) forever: largest, costliest program stops at the budget',
   source: Array.from({ length: 16 }, (): Fragment[] => ['allow read if revoked(requester)', [' or revoked(requester)', 62], '\n']).flat(),
   expect: error('STEP_BUDGET_EXCEEDED'),
 });
@@ -477,6 +477,9 @@ hexCase('not on an empty stack', '01010130', error('STACK_UNDERFLOW'));
 hexCase('comparison with one operand', '0101020240', error('STACK_UNDERFLOW'));
 hexCase('and skip of zero', '010103023100', error('BAD_JUMP'));
 hexCase('and skip past the rule', '01010402310502', error('BAD_JUMP'));
+// There is no backward jump to loop with; a skip as large as 2^53 - 1 cannot wrap around either.
+hexCase('would run forever: skip of 2^53 - 1 trying to wrap around', '01010b' + '0231' + 'ffffffffffffff0f' + '02', error('BAD_JUMP'));
+hexCase('would run forever: skip of 2^53', '01010b' + '0231' + '80808080808080' + '10' + '02', error('INTEGER_OUT_OF_RANGE'));
 hexCase('and skip into the middle of an instruction', '0101060231010301' + '40', error('BAD_JUMP'));
 hexCase('and skip over two values', '01010602310202024' + '0', error('BAD_JUMP'));
 hexCase('inner skip past the outer operand', '010109' + '023103023103020202', error('BAD_JUMP'));
