@@ -9,11 +9,12 @@ import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { initCommand } from './commands/init.ts';
 import { keysCommand } from './commands/keys.ts';
+import { policyCommand } from './commands/policy.ts';
 import { startCommand } from './commands/start.ts';
 import { statusCommand } from './commands/status.ts';
 import { versionCommand } from './commands/version.ts';
 
-export const COMMANDS: readonly Command[] = [initCommand, startCommand, devCommand, keysCommand, exportCommand, importCommand, statusCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [initCommand, startCommand, devCommand, keysCommand, policyCommand, exportCommand, importCommand, statusCommand, versionCommand];
 
 /** An error the CLI reports as one line, without a stack: bad input, not a bug. */
 export class CliError extends Error {

@@ -11,6 +11,7 @@ import {
 } from './accessors.ts';
 import { decideAccess } from './policyContext.ts';
 import { checkProgram } from '../script/checkProgram.ts';
+import { PolicyErrorCode } from '../script/errors.ts';
 import { TxError, TxErrorCode } from './errors.ts';
 import type { StateOverlay } from './overlay.ts';
 import type { PolicyFlags } from '../script/flags.ts';
@@ -197,6 +198,9 @@ function requirePolicyAllows(state: StateOverlay, record: RecordMeta, sender: Ac
   if (bytesEqual(record.owner, sender)) return;
   const decision = decideAccess(state, record, { requester: sender, action, purpose: '', emergency: false }, ctx);
   if (decision.decision === 'allow') return;
+  // A lookup that threw means this node's state could not be read: a local fault, never a verdict every
+  // node would share, so the block fails to import here instead of being judged invalid.
+  if (decision.decision === 'error' && decision.code === PolicyErrorCode.ContextFailure) throw new Error(`policy context failure: ${decision.message}`);
   const why = decision.decision === 'deny' ? decision.reason : `${decision.code}: ${decision.message}`;
   throw new TxError(TxErrorCode.AccessDenied, `the record's policy does not let this account ${action}: ${why}`);
 }
