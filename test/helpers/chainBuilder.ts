@@ -185,7 +185,8 @@ function writeNode(
     if (value < 0x10000) return new Uint8Array([0xcd, ...be(BigInt(value), 2)]);
     return new Uint8Array([0xce, ...be(BigInt(value), 4)]);
   }
-  if (typeof value === 'bigint') return new Uint8Array([0xd3, ...be(value, 8)]);
+  // msgpackr writes a bigint as int64 when it fits, uint64 above 2^63 - 1.
+  if (typeof value === 'bigint') return new Uint8Array([value > 0x7fffffffffffffffn ? 0xcf : 0xd3, ...be(value, 8)]);
   if (typeof value === 'string') {
     const b = utf8(value);
     if (b.length < 32) return withHeader([0xa0 | b.length], b);
@@ -270,6 +271,28 @@ export function typeSwaps(value: MsgValue): { name: string; bytes: Uint8Array }[
   if (typeof value !== 'boolean') add('true', [0xc3]);
   if (!Array.isArray(value)) add('an array', [0x90]);
   return out;
+}
+
+/**
+ * Another value of the same MessagePack type as `node`, canonically encoded: domain fuzzing (a random nonce, a
+ * 31-byte key, a u64 above 2^53, an array one element short or long). `aboveI64` adds bigints above 2^63 - 1.
+ */
+export function arbSameType(node: MsgValue, aboveI64: boolean): fc.Arbitrary<Uint8Array> {
+  if (typeof node === 'number') {
+    return fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 0xffffffff })).map(writeCanonical);
+  }
+  if (typeof node === 'bigint') {
+    const ranges = [fc.bigInt({ min: 0n, max: 1000n }), fc.bigInt({ min: 2n ** 53n - 2n, max: 2n ** 53n + 2n }), fc.bigInt({ min: 0n, max: 2n ** 63n - 1n })];
+    if (aboveI64) ranges.push(fc.bigInt({ min: 2n ** 63n, max: 2n ** 64n - 1n }));
+    return fc.oneof(...ranges).map(writeCanonical);
+  }
+  if (typeof node === 'string') return fc.oneof(fc.string({ maxLength: 40 }), fc.string({ maxLength: 300, unit: 'grapheme-ascii' })).map(writeCanonical);
+  if (node instanceof Uint8Array) {
+    return fc.oneof(fc.uint8Array({ minLength: 31, maxLength: 33 }), fc.uint8Array({ maxLength: 140 }), fc.uint8Array({ minLength: 63, maxLength: 65 })).map(writeCanonical);
+  }
+  if (typeof node === 'boolean' || node === null) return fc.constant(writeCanonical(node));
+  const items = node as readonly MsgValue[];
+  return fc.constantFrom<MsgValue[]>(items.slice(0, -1), [...items, ...items.slice(-1)], [...items, null], []).map(writeCanonical);
 }
 
 /** `value` wrapped in `depth` single-element arrays. */
