@@ -9,7 +9,7 @@ import { decideAccess } from '../../state/policyContext.ts';
 import { Hash32, HexString } from './json.ts';
 import type { NodeApi } from './nodeApi.ts';
 
-export const RECORD_NOT_FOUND = defineRpcError(-32020, 'RECORD_NOT_FOUND', 'No record with this id');
+export const NO_SUCH_RECORD = defineRpcError(-32020, 'NO_SUCH_RECORD', 'No record with this id');
 
 const VersionJson = Type.Object({
   version: Type.Integer(),
@@ -81,11 +81,11 @@ export function recordMethods(api: NodeApi): RpcMethod[] {
           height: Type.Integer({ description: 'the head height the decision was made at' }),
         }),
       },
-      errors: [RECORD_NOT_FOUND],
+      errors: [NO_SUCH_RECORD],
       handler: ({ recordId, requester, action, purpose, emergency }) => {
         const state = chain.state;
         const record = getRecord(state, recordId);
-        if (record === undefined) throw new RpcError(RECORD_NOT_FOUND, `no record ${toHex(recordId)}`);
+        if (record === undefined) throw new RpcError(NO_SUCH_RECORD, `no record ${toHex(recordId)}`);
         const { height, time } = chain.head.header;
         const decision = decideAccess(
           state,
