@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
 /** Node 24: the test runner's own node when it is 24 or later, else the one the project pins in node_modules. */
@@ -184,15 +185,38 @@ export interface RawResponse {
   readonly text: string;
 }
 
-/** POSTs `body` as is to `url`; returns status and text. */
-export async function postRaw(url: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<RawResponse> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-    signal: AbortSignal.timeout(10_000),
+/**
+ * POSTs `body` as is to `url`; returns status and text. Uses node:http rather than fetch: a server may answer
+ * an oversize body early and close the connection, and the answer must still be read (fetch fails with EPIPE).
+ * With `expectContinue` the body is sent only once the server asks for it (`Expect: 100-continue`).
+ */
+export function postRaw(url: string, body: string | Uint8Array, options: { headers?: Record<string, string>; expectContinue?: boolean } = {}): Promise<RawResponse> {
+  return new Promise<RawResponse>((resolve, reject) => {
+    const payload = typeof body === 'string' ? Buffer.from(body) : body;
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(payload.length), ...options.headers };
+    if (options.expectContinue === true) headers.expect = '100-continue';
+    let answered = false;
+    const req = request(url, { method: 'POST', headers, timeout: 10_000 }, (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, text });
+        // An answer that came before the server asked for the body: nothing more to send.
+        if (options.expectContinue === true) req.destroy();
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      // Once the answer has started, a failed upload (EPIPE, ECONNRESET) is the server closing on an oversize body.
+      if (answered && (error.code === 'EPIPE' || error.code === 'ECONNRESET')) return;
+      reject(error);
+    });
+    if (options.expectContinue === true) req.on('continue', () => req.end(payload));
+    else req.end(payload);
   });
-  return { status: response.status, text: await response.text() };
 }
 
 export interface RpcResponse {

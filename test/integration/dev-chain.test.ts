@@ -113,6 +113,9 @@ describe('the dev chain and the CLI', () => {
     const help = await runCliToEnd(['--help']);
     expect(help.code).toBe(0);
     for (const command of ['init', 'start', 'dev', 'keys', 'export', 'import', 'status', 'version']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    // The children run on Node 24 whatever node started the test runner.
+    const version = await runCliToEnd(['version']);
+    expect(version.stdout).toMatch(/\(node v(2[4-9]|[3-9][0-9])\./);
     const exportHelp = await runCliToEnd(['export', '--help']);
     expect([exportHelp.code, exportHelp.stdout]).toEqual([0, expect.stringContaining('Examples:')]);
 

@@ -138,9 +138,30 @@ describe('hostile JSON-RPC input against a running node', () => {
     const parse = await post('{"jsonrpc":"2.0","id":1,"method":"tx_submit","params":["00"');
     expect(parse.json).toMatchObject({ error: { code: -32700, data: { reason: 'PARSE_ERROR' } }, id: null });
 
-    const oversize = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tx_submit', params: ['00'.repeat(3 * 1024 * 1024)] }));
-    expect(oversize.status).toBe(413);
-    expect(oversize.json).toMatchObject({ error: { code: -32600, data: { reason: 'BODY_TOO_LARGE' } } });
+    // 6 MiB, over the 5 MiB limit. Announced with Expect: 100-continue, the refusal comes before any upload.
+    const oversizeBody = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tx_submit', params: ['00'.repeat(3 * 1024 * 1024)] });
+    const announced = await postRaw(url, oversizeBody, { expectContinue: true });
+    responses.push(announced.text);
+    expect(announced.status).toBe(413);
+    expect(JSON.parse(announced.text)).toMatchObject({ error: { code: -32600, data: { reason: 'BODY_TOO_LARGE' } }, id: null });
+    // Sent outright, the node answers 413 and closes while the client is still uploading; the client can see
+    // that as a reset before it reads the answer (reported: the server does not drain before closing).
+    let resets = 0;
+    let plain: { status: number; text: string } | undefined;
+    for (let attempt = 0; attempt < 12 && plain === undefined; attempt++) {
+      try {
+        plain = await postRaw(url, oversizeBody);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EPIPE' && code !== 'ECONNRESET') throw error;
+        resets++;
+      }
+    }
+    if (resets > 0) console.log(`oversize body sent outright: ${resets} connection reset(s) before the 413 answer was read`);
+    expect(plain, 'every plain oversize upload was reset before its answer').toBeDefined();
+    responses.push(plain!.text);
+    expect(plain!.status).toBe(413);
+    expect(JSON.parse(plain!.text)).toMatchObject({ error: { code: -32600, data: { reason: 'BODY_TOO_LARGE' } } });
 
     const request = { jsonrpc: '2.0', id: 1, method: 'chain_getHead' };
     const batch = await post(JSON.stringify(Array.from({ length: 1001 }, () => request)));

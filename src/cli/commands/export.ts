@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bytesEqual, concatBytes, readU32be, toHex, u32be, utf8 } from '../../codec/bytes.ts';
 import { NoChainDatabaseError, openChainStore } from '../../node/openChain.ts';
+import type { ChainStore } from '../../store/interface.ts';
 import { HASH_LENGTH } from '../../types/primitives.ts';
 import { helpText, parseFlags } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
@@ -91,7 +92,7 @@ export const exportCommand: Command = {
     if (existsSync(out) && values.force !== true) throw new UsageError(`${out} exists; remove it, choose another --out or pass --force`, 1);
 
     const config = await configFromFlags({ datadir: values.datadir, config: values.config }, DEFAULT_DATADIR);
-    let store;
+    let store: ChainStore;
     try {
       store = await openChainStore(config.datadir);
     } catch (error) {
