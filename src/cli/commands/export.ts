@@ -28,6 +28,7 @@ export interface ExportHeader {
   readonly count: number;
 }
 
+/** The 60-byte file header. */
 export function encodeExportHeader(header: ExportHeader): Uint8Array {
   return concatBytes(EXPORT_MAGIC, u32be(header.version), header.genesisHash, u32be(header.firstHeight), u32be(header.count));
 }
