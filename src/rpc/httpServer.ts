@@ -270,6 +270,7 @@ export class RpcHttpServer implements Startable {
     }
     const body = await this.#readBody(req);
     if (body === 'too-large') {
+      await this.#discardBody(req);
       this.#rejectOversize(res);
       return;
     }
@@ -331,6 +332,35 @@ export class RpcHttpServer implements Startable {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (match?.[1] === undefined) return 'refused';
     return timingSafeEqual(digest(match[1]), this.#adminDigest) ? 'granted' : 'refused';
+  }
+
+  /**
+   * Reads and drops the rest of an oversize body, for a bounded time and size, before the 413 goes out:
+   * answering while the client is still uploading makes plain clients see a reset instead of the answer.
+   * Past the bounds (or with a declared length past them) the answer goes out at once.
+   */
+  #discardBody(req: IncomingMessage): Promise<void> {
+    const cap = 4 * this.#options.maxBodyBytes;
+    const declared = Number(req.headers['content-length']);
+    if (req.complete || (Number.isFinite(declared) && declared > cap) || req.headers.expect !== undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      let dropped = 0;
+      const timer = setTimeout(done, 5_000);
+      function onData(chunk: Buffer): void {
+        dropped += chunk.length;
+        if (dropped > cap) done();
+      }
+      function done(): void {
+        clearTimeout(timer);
+        req.off('data', onData);
+        req.off('end', done);
+        req.off('error', done);
+        resolve();
+      }
+      req.on('data', onData);
+      req.on('end', done);
+      req.on('error', done);
+    });
   }
 
   #readBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> {
