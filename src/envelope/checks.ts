@@ -2,9 +2,18 @@
 import { EnvelopeError, EnvelopeErrorCode } from './errors.ts';
 import type { RandomSource } from './random.ts';
 
+/**
+ * True for a Uint8Array from any realm. `instanceof` alone is false for arrays
+ * made in another realm (an iframe, a vm context, a TextEncoder passed in from
+ * the host), which are just as good; this is the test @noble/* uses.
+ */
+export function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array || (ArrayBuffer.isView(value) && value.constructor.name === 'Uint8Array');
+}
+
 /** Throws INVALID_ARGUMENT unless `value` is a Uint8Array of exactly `length` bytes. */
 export function requireBytes(value: unknown, length: number | undefined, what: string): Uint8Array {
-  if (!(value instanceof Uint8Array)) {
+  if (!isBytes(value)) {
     throw new EnvelopeError(EnvelopeErrorCode.InvalidArgument, `${what} must be a Uint8Array`);
   }
   if (length !== undefined && value.length !== length) {
@@ -23,8 +32,8 @@ export function drawRandom(random: RandomSource, length: number, what: string): 
     throw new EnvelopeError(EnvelopeErrorCode.InvalidArgument, `a random source is required for the ${what}; pass secureRandom from src/envelope/random.ts`);
   }
   const bytes = random(length);
-  if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
-    throw new EnvelopeError(EnvelopeErrorCode.InvalidArgument, `the random source returned ${bytes instanceof Uint8Array ? `${bytes.length} bytes` : 'a non-Uint8Array'} for the ${what}; ${length} bytes were asked for`);
+  if (!isBytes(bytes) || bytes.length !== length) {
+    throw new EnvelopeError(EnvelopeErrorCode.InvalidArgument, `the random source returned ${isBytes(bytes) ? `${bytes.length} bytes` : 'a non-Uint8Array'} for the ${what}; ${length} bytes were asked for`);
   }
   if (bytes.every((b) => b === 0)) {
     throw new EnvelopeError(EnvelopeErrorCode.InvalidArgument, `the random source returned all zeros for the ${what}; it is broken or a stub, pass secureRandom`);

@@ -9,7 +9,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesEqual, concatBytes, utf8 } from '../codec/bytes.ts';
-import { drawRandom, requireBytes } from './checks.ts';
+import { drawRandom, isBytes, requireBytes } from './checks.ts';
 import type { RandomSource } from './random.ts';
 
 export const COMMITMENT_SALT_LENGTH = 32;
@@ -36,7 +36,7 @@ export function commitCiphertext(ciphertext: Uint8Array, salt: Uint8Array): Uint
 
 /** True when `commitment` is the commitment of `ciphertext` under `salt`; false for any wrong-sized input. */
 export function verifyCommitment(ciphertext: Uint8Array, salt: Uint8Array, commitment: Uint8Array): boolean {
-  if (!(ciphertext instanceof Uint8Array) || !(salt instanceof Uint8Array) || !(commitment instanceof Uint8Array)) return false;
+  if (!isBytes(ciphertext) || !isBytes(salt) || !isBytes(commitment)) return false;
   if (salt.length !== COMMITMENT_SALT_LENGTH || commitment.length !== COMMITMENT_LENGTH) return false;
   return bytesEqual(commitCiphertext(ciphertext, salt), commitment);
 }

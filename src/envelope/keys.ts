@@ -13,7 +13,7 @@
  * torsion component (outside the prime-order subgroup).
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { requireBytes } from './checks.ts';
+import { isBytes, requireBytes } from './checks.ts';
 import { EnvelopeError, EnvelopeErrorCode } from './errors.ts';
 
 export const ED25519_PUBLIC_KEY_LENGTH = 32;
@@ -22,7 +22,7 @@ export const X25519_KEY_LENGTH = 32;
 
 /** The X25519 public key of an Ed25519 public key (an account id); throws INVALID_KEY for keys no honest key pair has. */
 export function x25519PublicKeyFromEd25519(ed25519PublicKey: Uint8Array): Uint8Array {
-  if (!(ed25519PublicKey instanceof Uint8Array) || ed25519PublicKey.length !== ED25519_PUBLIC_KEY_LENGTH) {
+  if (!isBytes(ed25519PublicKey) || ed25519PublicKey.length !== ED25519_PUBLIC_KEY_LENGTH) {
     throw new EnvelopeError(EnvelopeErrorCode.InvalidKey, `an Ed25519 public key is ${ED25519_PUBLIC_KEY_LENGTH} bytes; check that the account id was copied whole`);
   }
   let point: ReturnType<typeof ed25519.Point.fromBytes>;

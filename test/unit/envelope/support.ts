@@ -40,7 +40,7 @@ export interface RecordingRandom {
 export function deterministicRandom(label: string): RecordingRandom {
   const prefix = concatBytes(utf8('medchain-test-drbg'), utf8(label));
   let block = 0;
-  let buffer = new Uint8Array(0);
+  let buffer: Uint8Array = new Uint8Array(0);
   const draws: string[] = [];
   const random: RandomSource = (length) => {
     while (buffer.length < length) buffer = concatBytes(buffer, sha256(concatBytes(prefix, u32be(block++))));
@@ -100,8 +100,8 @@ function hmac(key: Uint8Array, data: Uint8Array): Uint8Array {
 }
 
 function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  let t = new Uint8Array(0);
-  let out = new Uint8Array(0);
+  let t: Uint8Array = new Uint8Array(0);
+  let out: Uint8Array = new Uint8Array(0);
   for (let i = 1; out.length < length; i++) {
     t = hmac(prk, concatBytes(t, info, Uint8Array.of(i)));
     out = concatBytes(out, t);
