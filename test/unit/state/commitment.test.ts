@@ -94,6 +94,10 @@ describe('nextStateRoot', () => {
       root(EMPTY_STATE_ROOT, 1, [{ key: ab, value: new Uint8Array(0) }]),
     );
     expect(root(EMPTY_STATE_ROOT, 1, [{ key: ab, value: null }])).not.toBe(root(EMPTY_STATE_ROOT, 1, []));
+    // Without the key's length these two would frame to the same bytes: 61 01 00000005 01 00000000.
+    const short = { key: new Uint8Array([0x61]), value: new Uint8Array([0x01, 0, 0, 0, 0]) };
+    const long = { key: new Uint8Array([0x61, 0x01, 0, 0, 0, 0x05]), value: new Uint8Array(0) };
+    expect(root(EMPTY_STATE_ROOT, 1, [short])).not.toBe(root(EMPTY_STATE_ROOT, 1, [long]));
   });
 
   it('does not depend on the order the writes were made in: the overlay sorts them', () => {

@@ -170,14 +170,27 @@ describe('buildGenesis', () => {
   });
 
   it('writes the hospitals, the sorted validator set of staked hospitals and the genesis accounts', () => {
-    const spec = parseGenesis(doc((d) => (d.hospitals = [...(d.hospitals as Doc[]), { id: p1.replace(/^../, '00'), name: 'Clinic', stake: 0 }])));
+    // Listed in descending id order, so the validator set has to be sorted to come out ascending.
+    const [low, high] = [h1, h2].sort();
+    const spec = parseGenesis(
+      doc(
+        (d) =>
+          (d.hospitals = [
+            { id: high, name: 'High', stake: 300 },
+            { id: '00'.repeat(32), name: 'Clinic', stake: 0 },
+            { id: low, name: 'Low', stake: 100 },
+          ]),
+      ),
+    );
     const state = new MemoryState();
     state.apply(buildGenesis(spec).writes);
     expect(getHospitals(state).map(toHex)).toEqual(spec.hospitals.map((h) => toHex(h.id)));
-    expect(getHospitalName(state, testKey('other-hospital').publicKey)).toBe('St Elsewhere');
+    expect(getHospitalName(state, new Uint8Array(32))).toBe('Clinic');
     const validators = getValidatorSet(state);
-    expect(validators.map((v) => toHex(v.id))).toEqual([h1, h2].sort());
-    expect(validators.map((v) => v.stake).sort()).toEqual([100n, 300n]);
+    expect(validators.map((v) => [toHex(v.id), v.stake])).toEqual([
+      [low, 100n],
+      [high, 300n],
+    ]);
     expect(getAccount(state, testKey('hospital').publicKey)).toEqual({ role: 'hospital', nonce: 0, registeredAt: 0 });
     expect(getAccount(state, testKey('patient').publicKey)).toEqual({ role: 'patient', nonce: 0, registeredAt: 0 });
   });
