@@ -89,7 +89,7 @@ const txTarget: Target<ReturnType<typeof decodeTransaction>> = {
   valid: arbTransaction.map((tx) => tx.bytes),
   maxBytes: MAX_TX_BYTES,
   fields: ['tx'],
-  runs: 300,
+  runs: 600,
 };
 
 const headerTarget: Target<ReturnType<typeof decodeHeader>> = {
@@ -99,7 +99,7 @@ const headerTarget: Target<ReturnType<typeof decodeHeader>> = {
   valid: arbHeader.map(encodeHeader),
   maxBytes: MAX_HEADER_BYTES,
   fields: ['header'],
-  runs: 300,
+  runs: 600,
 };
 
 const blockTarget: Target<ReturnType<typeof decodeBlock>> = {
@@ -110,7 +110,7 @@ const blockTarget: Target<ReturnType<typeof decodeBlock>> = {
   valid: arbBlock(20).map((b) => b.bytes),
   maxBytes: MAX_BLOCK_BYTES,
   fields: ['block', 'header'],
-  runs: 60,
+  runs: 100,
 };
 
 /** Arbitrary wire values (no floats, maps or negatives), nested at most 8 deep. */
@@ -136,7 +136,7 @@ const canonicalTarget: Target<WireValue> = {
   valid: arbWireValue.map((v) => encodeCanonical(v as WireValue)),
   maxBytes: 1 << 16,
   fields: ['value'],
-  runs: 400,
+  runs: 800,
 };
 
 const targets = [txTarget, headerTarget, blockTarget, canonicalTarget] as const;
@@ -159,7 +159,7 @@ describe.each(targets)('$name decoder', (target: Target<unknown>) => {
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ minLength: 100, maxLength: 600 })), (bytes) => {
         expectNamedOrRoundTrip(target, bytes);
       }),
-      { seed: SEED, numRuns: 1000 },
+      { seed: SEED, numRuns: 3000 },
     );
   });
 
