@@ -44,7 +44,10 @@ function assertEncodable(value: WireValue, path: string): void {
   } else if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) assertEncodable(value[i] as WireValue, `${path}[${i}]`);
   } else if (typeof value === 'bigint') {
-    if (value < 0n || value > 0x7fffffffffffffffn) throw new RangeError(`${path}: ${value} does not fit an i64`);
+    if (value < 0n || value > MAX_I64) throw new RangeError(`${path}: ${value} does not fit an i64`);
+  } else if (typeof value === 'string' && !value.isWellFormed()) {
+    // msgpackr would write a lone surrogate as U+FFFD: what is signed would not be what was given.
+    throw new RangeError(`${path}: the string has a lone surrogate (not valid Unicode)`);
   }
 }
 
@@ -57,50 +60,80 @@ export function decodeCanonical(bytes: Uint8Array, maxBytes: number, field: stri
     throw new DecodeError(DecodeReason.Oversize, field, `${bytes.length} bytes is over the limit of ${maxBytes}`);
   }
   if (bytes.length === 0) throw new DecodeError(DecodeReason.Truncated, field, 'empty input');
-  let value: unknown;
+  let value: WireValue;
   try {
-    value = unpackr.unpack(bytes);
+    value = unpackr.unpack(bytes) as WireValue;
   } catch (error) {
     throw classifyUnpackError(error, field);
   }
-  if (!isWireValue(value, 0)) {
-    throw new DecodeError(DecodeReason.WrongType, field, 'contains a float, map, extension or nesting deeper than 8');
-  }
+  const problem = wireProblem(value, 0);
+  if (problem !== null) throw new DecodeError(problem.reason, field, problem.detail);
   let again: Uint8Array;
   try {
     again = packr.pack(value);
   } catch {
     throw new DecodeError(DecodeReason.NonCanonical, field, 'value has no canonical encoding');
   }
-  if (!bytesEqual(again, bytes)) throw new DecodeError(DecodeReason.NonCanonical, field, 'not the canonical encoding');
+  if (!bytesEqual(again, bytes)) {
+    // msgpackr decodes invalid UTF-8 leniently (to U+FFFD), so the round trip is where it shows.
+    if (containsReplacementChar(value) && !containsUtf8ReplacementChar(bytes)) {
+      throw new DecodeError(DecodeReason.Malformed, field, 'a string is not valid UTF-8');
+    }
+    throw new DecodeError(DecodeReason.NonCanonical, field, 'not the canonical encoding');
+  }
   return value;
 }
 
 const MAX_DEPTH = 8;
+const MAX_I64 = 0x7fffffffffffffffn;
 
-function isWireValue(value: unknown, depth: number): value is WireValue {
+/** Why a decoded value is not a wire value, or null when it is one. */
+function wireProblem(value: unknown, depth: number): { reason: DecodeReason; detail: string } | null {
   switch (typeof value) {
     case 'number':
-      return Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
+      return Number.isInteger(value) && value >= 0 && value <= 0xffffffff
+        ? null
+        : { reason: DecodeReason.WrongType, detail: 'contains a float or a negative integer' };
     case 'bigint':
-      return value >= 0n;
+      // The encoder writes u64 fields as int64, so a value above 2^63 - 1 has no encoding here.
+      if (value < 0n) return { reason: DecodeReason.WrongType, detail: 'contains a negative integer' };
+      return value <= MAX_I64 ? null : { reason: DecodeReason.OutOfRange, detail: `integer ${value} is above 2^63-1` };
     case 'boolean':
     case 'string':
-      return true;
+      return null;
     case 'object':
-      if (value === null || value instanceof Uint8Array) return true;
-      if (!Array.isArray(value) || depth >= MAX_DEPTH) return false;
-      for (const item of value) if (!isWireValue(item, depth + 1)) return false;
-      return true;
+      if (value === null || value instanceof Uint8Array) return null;
+      // msgpackr decodes the never-used byte 0xc1 to a marker object instead of failing.
+      if (value.constructor?.name === 'C1Type') return { reason: DecodeReason.Malformed, detail: 'contains the reserved byte 0xc1' };
+      if (!Array.isArray(value)) return { reason: DecodeReason.WrongType, detail: 'contains a map or an extension type' };
+      if (depth >= MAX_DEPTH) return { reason: DecodeReason.WrongType, detail: `arrays nest deeper than ${MAX_DEPTH}` };
+      for (const item of value) {
+        const problem = wireProblem(item, depth + 1);
+        if (problem !== null) return problem;
+      }
+      return null;
     default:
-      return false;
+      return { reason: DecodeReason.WrongType, detail: `contains a ${typeof value}` };
   }
+}
+
+function containsReplacementChar(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\ufffd');
+  return Array.isArray(value) && value.some(containsReplacementChar);
+}
+
+function containsUtf8ReplacementChar(bytes: Uint8Array): boolean {
+  for (let i = 0; i + 2 < bytes.length; i++) if (bytes[i] === 0xef && bytes[i + 1] === 0xbf && bytes[i + 2] === 0xbd) return true;
+  return false;
 }
 
 function classifyUnpackError(error: unknown, field: string): DecodeError {
   const message = error instanceof Error ? error.message : String(error);
   if (/end of buffer not reached/i.test(message)) {
     return new DecodeError(DecodeReason.TrailingBytes, field, 'bytes follow the end of the value');
+  }
+  if (/call stack/i.test(message)) {
+    return new DecodeError(DecodeReason.WrongType, field, `arrays nest deeper than ${MAX_DEPTH}`);
   }
   if (/unexpected end/i.test(message) || error instanceof RangeError) {
     return new DecodeError(DecodeReason.Truncated, field, 'input ends inside a value');

@@ -6,11 +6,11 @@ export const DecodeReason = {
   TrailingBytes: 'TRAILING_BYTES',
   /** The bytes decode, but are not the one encoding our encoder produces for that value. */
   NonCanonical: 'NON_CANONICAL',
-  /** The bytes are not valid MessagePack (reserved byte, unknown extension, bad UTF-8). */
+  /** The bytes are not MessagePack we can read: the reserved byte 0xc1, an unknown extension, invalid UTF-8. */
   Malformed: 'MALFORMED',
   /** The input, or one of its fields, is larger than its limit. */
   Oversize: 'OVERSIZE',
-  /** A field has the wrong MessagePack type (a string where bytes are expected, a float, a map). */
+  /** A field has the wrong MessagePack type (a string where bytes are expected, a float, a map), or arrays nest too deep. */
   WrongType: 'WRONG_TYPE',
   /** An array has the wrong number of elements. */
   WrongArity: 'WRONG_ARITY',

@@ -24,7 +24,8 @@ export function encodeScope(scope: readonly AccessAction[]): number {
   return bits;
 }
 
-function decodeScope(value: WireValue | undefined, field: string): AccessAction[] {
+/** Decodes a scope bit set; 0 and unknown bits are refused. */
+export function decodeScope(value: WireValue | undefined, field: string): AccessAction[] {
   const bits = expectU32(value, field);
   if (bits === 0 || bits > 7) throw new DecodeError(DecodeReason.OutOfRange, field, `scope bits ${bits} must be a non-empty subset of read=1, write=2, delegate=4`);
   return ACCESS_ACTIONS.filter((a) => (bits & SCOPE_BITS[a]) !== 0);

@@ -4,7 +4,8 @@ import { putAccount } from './accessors.ts';
 import { stateKey } from './stateKeys.ts';
 import { encodeHospitalList, encodeHospitalName, encodeValidatorSet } from './stateValues.ts';
 import { assembleBlock } from '../codec/block.ts';
-import { bytesEqual, compareBytes, fromHex, toHex } from '../codec/bytes.ts';
+import { bytesEqual, compareBytes, fromHex, toHex, utf8 } from '../codec/bytes.ts';
+import { MAX_NAME_BYTES } from '../codec/payloads.ts';
 import { encodeCanonical, type WireValue } from '../codec/canonical.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
 import type { Block } from '../types/block.ts';
@@ -78,7 +79,8 @@ function parseConsensus(c: Record<string, unknown>): ConsensusParams {
     const targetBlockMs = integer(c.targetBlockMs, '$.consensus.targetBlockMs', 10, 3_600_000);
     const minDifficulty = integer(c.minDifficulty ?? 1, '$.consensus.minDifficulty', 1, 2 ** 40);
     const initialDifficulty = integer(c.initialDifficulty, '$.consensus.initialDifficulty', minDifficulty, 2 ** 48);
-    const retargetWindow = integer(c.retargetWindow ?? 20, '$.consensus.retargetWindow', 1, 10_000);
+    // Below 6 blocks, one slow block (solve time clamped at 6 targets) would drop difficulty to the floor.
+    const retargetWindow = integer(c.retargetWindow ?? 20, '$.consensus.retargetWindow', 8, 10_000);
     return { engine, targetBlockMs, initialDifficulty, minDifficulty, retargetWindow };
   }
   if (engine === 'pos') {
@@ -90,7 +92,10 @@ function parseConsensus(c: Record<string, unknown>): ConsensusParams {
 function parseHospital(value: unknown, path: string): GenesisHospital {
   const h = object(value, path);
   const name = string(h.name, `${path}.name`);
-  if (name.length === 0 || name.length > 128) throw new GenesisError(`${path}.name`, 'must be 1 to 128 characters');
+  const nameBytes = utf8(name).length;
+  if (nameBytes === 0 || nameBytes > MAX_NAME_BYTES || !name.isWellFormed()) {
+    throw new GenesisError(`${path}.name`, `must be 1 to ${MAX_NAME_BYTES} bytes of UTF-8`);
+  }
   const stakeValue = h.stake ?? 0;
   const stake =
     typeof stakeValue === 'string' && /^[0-9]{1,19}$/.test(stakeValue)

@@ -1,9 +1,9 @@
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts';
 import { expectArray, expectBigU64, expectBytes, expectBytesUpTo, expectList, expectString, expectU32, expectU64 } from '../codec/fields.ts';
 import { DecodeError, DecodeReason } from '../codec/errors.ts';
-import { MAX_CONTENT_TYPE_BYTES, MAX_LICENCE_BYTES, MAX_NAME_BYTES, MAX_REASON_BYTES, encodeScope } from '../codec/payloads.ts';
+import { MAX_CONTENT_TYPE_BYTES, MAX_LICENCE_BYTES, MAX_NAME_BYTES, MAX_REASON_BYTES, decodeScope, encodeScope } from '../codec/payloads.ts';
 import { MAX_PROGRAM_BYTES } from '../script/limits.ts';
-import { ACCESS_ACTIONS, type Grant, type RecordMeta, type RecordVersion } from '../types/record.ts';
+import type { Grant, RecordMeta, RecordVersion } from '../types/record.ts';
 import { ROLE_CODES, type Account, type Attestation, type Role } from '../types/identity.ts';
 import { ACCOUNT_ID_LENGTH, HASH_LENGTH, type AccountId, type Hash } from '../types/primitives.ts';
 
@@ -115,11 +115,10 @@ export function encodeGrant(g: Grant): Uint8Array {
 
 export function decodeGrant(grantee: AccountId, bytes: Uint8Array): Grant {
   const [grantor, scope, expiresAt, grantedAt, revokedAt] = expectArray(decodeCanonical(bytes, 1024, 'grant'), 5, 'grant');
-  const bits = expectU32(scope, 'grant.scope');
   return {
     grantee,
     grantor: expectBytes(grantor, ACCOUNT_ID_LENGTH, 'grant.grantor'),
-    scope: ACCESS_ACTIONS.filter((a, i) => (bits & (1 << i)) !== 0),
+    scope: decodeScope(scope, 'grant.scope'),
     expiresAt: expiresAt === null ? null : expectU64(expiresAt, 'grant.expiresAt'),
     grantedAt: expectU32(grantedAt, 'grant.grantedAt'),
     revokedAt: revokedAt === null ? null : expectU32(revokedAt, 'grant.revokedAt'),

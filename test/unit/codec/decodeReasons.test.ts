@@ -77,7 +77,7 @@ const cases: Case[] = [
   ['str8 for a short chain id', decodeTransaction, txRaw(0, [0xd9, 13, ...new TextEncoder().encode('medchain-test')]), DecodeReason.NonCanonical, 'tx'],
   ['float64 for an integer type', decodeTransaction, txRaw(1, [0xcb, 0x40, 0, 0, 0, 0, 0, 0, 0]), DecodeReason.NonCanonical, 'tx'],
   ['uint64 for a small nonce', decodeTransaction, txRaw(3, [0xcf, 0, 0, 0, 0, 0, 0, 0, 0]), DecodeReason.NonCanonical, 'tx'],
-  ['invalid UTF-8 in a string', decodeTransaction, txRaw(0, [0xa2, 0xc3, 0x28]), DecodeReason.NonCanonical, 'tx'],
+  ['invalid UTF-8 in a string', decodeTransaction, txRaw(0, [0xa2, 0xc3, 0x28]), DecodeReason.Malformed, 'tx'],
   // MALFORMED
   ['an unknown extension type', decodeTransaction, txRaw(3, [0xd4, 0x01, 0x00]), DecodeReason.Malformed, 'tx'],
   // OVERSIZE
