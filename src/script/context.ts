@@ -2,10 +2,11 @@ import { PolicyError, PolicyErrorCode } from './errors.ts';
 import { MAX_STRING_BYTES } from './limits.ts';
 import { utf8 } from '../codec/bytes.ts';
 import type { Role } from '../types/identity.ts';
+import { ACCESS_ACTIONS, type AccessAction } from '../types/record.ts';
 
-/** What a requester asks to do with a record. */
-export type PolicyAction = 'read' | 'write' | 'delegate';
-export const POLICY_ACTIONS: readonly PolicyAction[] = ['read', 'write', 'delegate'];
+/** What a requester asks to do with a record: the domain's access actions. */
+export type PolicyAction = AccessAction;
+export const POLICY_ACTIONS: readonly PolicyAction[] = ACCESS_ACTIONS;
 
 /** A hospital's attestation of a doctor, as the policy sees it. Times are block time in ms. */
 export interface AttestationView {
