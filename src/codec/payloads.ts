@@ -1,6 +1,6 @@
 import type { WireValue } from './canonical.ts';
 import { DecodeError, DecodeReason } from './errors.ts';
-import { expectArray, expectBytes, expectBytesUpTo, expectString, expectU32, expectU64 } from './fields.ts';
+import { expectArray, expectBoolean, expectBytes, expectBytesUpTo, expectString, expectU32, expectU64 } from './fields.ts';
 import { MAX_PROGRAM_BYTES } from '../script/limits.ts';
 import { ACCOUNT_ID_LENGTH, HASH_LENGTH } from '../types/primitives.ts';
 import { ACCESS_ACTIONS, type AccessAction } from '../types/record.ts';
@@ -12,6 +12,9 @@ export const MAX_NAME_BYTES = 128;
 export const MAX_LICENCE_BYTES = 64;
 export const MAX_REASON_BYTES = 256;
 export const MAX_CONTENT_TYPE_BYTES = 128;
+/** Purpose of use: an HL7 PurposeOfUse code such as TREAT, ETREAT, HPAYMT. */
+export const PURPOSE_PATTERN = /^[A-Z][A-Z0-9_-]{0,31}$/;
+export const MAX_PURPOSE_BYTES = 32;
 /** Content types are MIME-like tokens (`application/fhir+json`): no free text, so nothing personal. */
 export const CONTENT_TYPE_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
 
@@ -115,6 +118,27 @@ const PAYLOAD_CODECS: CodecTable = {
       };
     },
   },
+  [TxType.EraseRecord]: {
+    encode: (b) => [b.record],
+    decode(payload, field) {
+      const [record] = expectArray(payload, 1, field);
+      return { type: TxType.EraseRecord, record: expectBytes(record, HASH_LENGTH, `${field}.record`) };
+    },
+  },
+  [TxType.ReadRecord]: {
+    encode: (b) => [b.record, b.version, b.purpose, b.emergency, b.reason],
+    decode(payload, field) {
+      const [record, version, purpose, emergency, reason] = expectArray(payload, 5, field);
+      return {
+        type: TxType.ReadRecord,
+        record: expectBytes(record, HASH_LENGTH, `${field}.record`),
+        version: expectU32(version, `${field}.version`),
+        purpose: expectString(purpose, MAX_PURPOSE_BYTES, `${field}.purpose`, PURPOSE_PATTERN),
+        emergency: expectBoolean(emergency, `${field}.emergency`),
+        reason: expectString(reason, MAX_REASON_BYTES, `${field}.reason`),
+      };
+    },
+  },
   [TxType.GrantAccess]: {
     encode: (b) => [b.record, b.grantee, encodeScope(b.scope), b.expiresAt === null ? null : BigInt(b.expiresAt)],
     decode(payload, field) {
@@ -162,6 +186,8 @@ export const TX_TYPE_NAMES: Readonly<Record<TxBody['type'], string>> = {
   [TxType.CreateRecord]: 'record.create',
   [TxType.AddRecordVersion]: 'record.addVersion',
   [TxType.SetRecordPolicy]: 'record.setPolicy',
+  [TxType.EraseRecord]: 'record.erase',
   [TxType.GrantAccess]: 'access.grant',
   [TxType.RevokeAccess]: 'access.revoke',
+  [TxType.ReadRecord]: 'access.read',
 };

@@ -23,6 +23,8 @@ import {
   TxType,
   type AddRecordVersionBody,
   type CreateRecordBody,
+  type EraseRecordBody,
+  type ReadRecordBody,
   type GrantAccessBody,
   type RevokeAccessBody,
   type SetRecordPolicyBody,
@@ -88,6 +90,14 @@ export function applyTx(state: StateOverlay, tx: Transaction, ctx: BlockContext)
     case TxType.RevokeAccess:
       requireAccount(account, tx.sender);
       revokeAccess(state, tx.sender, body, ctx);
+      break;
+    case TxType.EraseRecord:
+      requireAccount(account, tx.sender);
+      eraseRecord(state, tx.sender, body, ctx);
+      break;
+    case TxType.ReadRecord:
+      requireAccount(account, tx.sender);
+      readRecord(state, tx.sender, body, ctx);
       break;
     default:
       return assertNever(body);
@@ -183,9 +193,11 @@ function requireValidPolicy(policy: Uint8Array, ctx: BlockContext): void {
   if (!checked.ok) throw new TxError(TxErrorCode.InvalidPolicy, `the policy is not valid: ${checked.error.code}: ${checked.error.message}`);
 }
 
+/** [REJECT] The record exists and has not been erased (a tombstone accepts nothing). */
 function requireRecord(state: StateOverlay, id: Uint8Array): RecordMeta {
   const record = getRecord(state, id);
   if (record === undefined) throw new TxError(TxErrorCode.RecordNotFound, `no record ${toHex(id).slice(0, 16)}…`);
+  if (record.erasedAt !== null) throw new TxError(TxErrorCode.RecordErased, `the record was erased at height ${record.erasedAt}`);
   return record;
 }
 
@@ -194,9 +206,16 @@ function requireOwner(record: RecordMeta, sender: AccountId, what: string): void
 }
 
 /** [REJECT] Unless the sender owns the record, its policy must allow `action` for the sender now. */
-function requirePolicyAllows(state: StateOverlay, record: RecordMeta, sender: AccountId, action: AccessAction, ctx: BlockContext): void {
+function requirePolicyAllows(
+  state: StateOverlay,
+  record: RecordMeta,
+  sender: AccountId,
+  action: AccessAction,
+  ctx: BlockContext,
+  request: { purpose: string; emergency: boolean } = { purpose: '', emergency: false },
+): void {
   if (bytesEqual(record.owner, sender)) return;
-  const decision = decideAccess(state, record, { requester: sender, action, purpose: '', emergency: false }, ctx);
+  const decision = decideAccess(state, record, { requester: sender, action, ...request }, ctx);
   if (decision.decision === 'allow') return;
   // A lookup that threw means this node's state could not be read: a local fault, never a verdict every
   // node would share, so the block fails to import here instead of being judged invalid.
@@ -210,7 +229,7 @@ function createRecord(state: StateOverlay, tx: Transaction, account: Account, bo
   if (account.role !== Role.Patient) throw new TxError(TxErrorCode.NotAPatient, `only a patient may create a record; the sender is a ${account.role}`);
   requireValidPolicy(body.policy, ctx);
   // The record id is the creating transaction's id, unique because (sender, nonce) is.
-  putRecord(state, { id: tx.id, owner: tx.sender, policy: body.policy, createdAt: ctx.height, versionCount: 1 });
+  putRecord(state, { id: tx.id, owner: tx.sender, policy: body.policy, createdAt: ctx.height, versionCount: 1, erasedAt: null });
   putRecordVersion(state, tx.id, 0, { commitment: body.commitment, size: body.size, contentType: body.contentType, author: tx.sender, addedAt: ctx.height });
 }
 
@@ -263,4 +282,24 @@ function revokeAccess(state: StateOverlay, sender: AccountId, body: RevokeAccess
   }
   if (grant.revokedAt !== null) throw new TxError(TxErrorCode.GrantAlreadyRevoked, `already revoked at height ${grant.revokedAt}`);
   putGrant(state, record.id, { ...grant, revokedAt: ctx.height });
+}
+
+function eraseRecord(state: StateOverlay, sender: AccountId, body: EraseRecordBody, ctx: BlockContext): void {
+  const record = requireRecord(state, body.record);
+  requireOwner(record, sender, 'erase it');
+  // The tombstone: metadata stays for the audit trail; nodes delete the ciphertexts and envelopes.
+  putRecord(state, { ...record, erasedAt: ctx.height });
+}
+
+function readRecord(state: StateOverlay, sender: AccountId, body: ReadRecordBody, ctx: BlockContext): void {
+  const record = requireRecord(state, body.record);
+  if (body.version >= record.versionCount) {
+    throw new TxError(TxErrorCode.NoSuchVersion, `the record has versions 0 to ${record.versionCount - 1}`);
+  }
+  // [REJECT] Break-glass access states why
+  if (body.emergency && body.reason.trim() === '') {
+    throw new TxError(TxErrorCode.EmergencyReasonRequired, 'emergency access needs a stated reason');
+  }
+  requirePolicyAllows(state, record, sender, 'read', ctx, { purpose: body.purpose, emergency: body.emergency });
+  // The receipt is the transaction itself, in its block: nothing else to write but the nonce.
 }

@@ -20,6 +20,9 @@ export const TxErrorCode = {
   GrantNotFound: 'GRANT_NOT_FOUND',
   GrantAlreadyRevoked: 'GRANT_ALREADY_REVOKED',
   SelfGrant: 'SELF_GRANT',
+  RecordErased: 'RECORD_ERASED',
+  NoSuchVersion: 'NO_SUCH_VERSION',
+  EmergencyReasonRequired: 'EMERGENCY_REASON_REQUIRED',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 

@@ -13,7 +13,7 @@ export const StateNamespace = {
   Hospital: 0x03,
   /** 0x04 || 'set' -> the validator set [[id, stake]...] sorted by id */
   Validators: 0x04,
-  /** 0x05 || recordId -> RecordMeta [owner, policy, createdAt, versionCount] */
+  /** 0x05 || recordId -> RecordMeta [owner, policy, createdAt, versionCount, erasedAt|nil] */
   Record: 0x05,
   /** 0x06 || recordId || u32be(version) -> RecordVersion [commitment, size, contentType, author, addedAt] */
   RecordVersion: 0x06,

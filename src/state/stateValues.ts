@@ -80,17 +80,18 @@ export function decodeHospitalList(bytes: Uint8Array): AccountId[] {
 }
 
 export function encodeRecordMeta(r: RecordMeta): Uint8Array {
-  return encodeCanonical([r.owner, r.policy, r.createdAt, r.versionCount]);
+  return encodeCanonical([r.owner, r.policy, r.createdAt, r.versionCount, r.erasedAt]);
 }
 
 export function decodeRecordMeta(id: Hash, bytes: Uint8Array): RecordMeta {
-  const [owner, policy, createdAt, versionCount] = expectArray(decodeCanonical(bytes, 8192, 'record'), 4, 'record');
+  const [owner, policy, createdAt, versionCount, erasedAt] = expectArray(decodeCanonical(bytes, 8192, 'record'), 5, 'record');
   return {
     id,
     owner: expectBytes(owner, ACCOUNT_ID_LENGTH, 'record.owner'),
     policy: expectBytesUpTo(policy, MAX_PROGRAM_BYTES, 'record.policy'),
     createdAt: expectU32(createdAt, 'record.createdAt'),
     versionCount: expectU32(versionCount, 'record.versionCount'),
+    erasedAt: erasedAt === null ? null : expectU32(erasedAt, 'record.erasedAt'),
   };
 }
 

@@ -14,6 +14,8 @@ export interface RecordMeta {
   /** Height of the creating block. */
   readonly createdAt: number;
   readonly versionCount: number;
+  /** Height of the erasing block (the tombstone), or null while the record lives. */
+  readonly erasedAt: number | null;
 }
 
 /** One version: a salted commitment of its ciphertext, and metadata that reveals nothing personal. */

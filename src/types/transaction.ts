@@ -12,8 +12,10 @@ export const TxType = {
   CreateRecord: 10,
   AddRecordVersion: 11,
   SetRecordPolicy: 12,
+  EraseRecord: 13,
   GrantAccess: 20,
   RevokeAccess: 21,
+  ReadRecord: 22,
 } as const;
 export type TxType = (typeof TxType)[keyof typeof TxType];
 
@@ -80,6 +82,26 @@ export interface RevokeAccessBody {
   readonly grantee: AccountId;
 }
 
+/** The owner erases a record: every node deletes its ciphertexts and envelopes; the chain keeps a tombstone. */
+export interface EraseRecordBody {
+  readonly type: typeof TxType.EraseRecord;
+  readonly record: Hash;
+}
+
+/**
+ * A read receipt: the requester's signed request to read one version, with the purpose of use. The node
+ * serves the ciphertext only once this is on chain, so every read it served is in the audit trail.
+ * `emergency` is break-glass access: it needs a stated reason and is flagged to the patient.
+ */
+export interface ReadRecordBody {
+  readonly type: typeof TxType.ReadRecord;
+  readonly record: Hash;
+  readonly version: number;
+  readonly purpose: string;
+  readonly emergency: boolean;
+  readonly reason: string;
+}
+
 export type TxBody =
   | RegisterIdentityBody
   | AttestDoctorBody
@@ -87,8 +109,10 @@ export type TxBody =
   | CreateRecordBody
   | AddRecordVersionBody
   | SetRecordPolicyBody
+  | EraseRecordBody
   | GrantAccessBody
-  | RevokeAccessBody;
+  | RevokeAccessBody
+  | ReadRecordBody;
 
 /** What a sender signs: the canonical encoding of `[chainId, type, sender, nonce, payload]`. */
 export interface UnsignedTransaction {

@@ -143,4 +143,43 @@ describe('records and access (state transition with policies)', () => {
     send(hospital, { type: TxType.RevokeAttestation, doctor: doctor.publicKey, reason: 'left' });
     expect(decideAccess(state, meta, read, at).decision).toBe('deny');
   });
+
+  it('records a read only where the policy allows it, for an existing version', () => {
+    const { send, refuse, record } = world();
+    const read = (overrides: Partial<{ version: number; purpose: string; emergency: boolean; reason: string }> = {}) =>
+      ({ type: TxType.ReadRecord, record, version: 0, purpose: 'TREAT', emergency: false, reason: '', ...overrides }) as const;
+    expect(refuse(doctor, read())).toBe('ACCESS_DENIED');
+    send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read'], expiresAt: GENESIS_TIME + 10_000 });
+    send(doctor, read());
+    expect(refuse(doctor, read({ version: 1 }))).toBe('NO_SUCH_VERSION');
+    expect(refuse(doctor, read(), GENESIS_TIME + 10_001)).toBe('ACCESS_DENIED');
+    // The owner reads without asking the policy.
+    send(patient, read({ purpose: 'PATRQT' }));
+  });
+
+  it('break-glass: an attested doctor reads with ETREAT and a stated reason under the emergency-access template', () => {
+    const { send, refuse, record } = world();
+    const template = instantiatePolicyTemplate('emergency-access');
+    if (!template.ok) throw new Error(template.error.message);
+    send(patient, { type: TxType.SetRecordPolicy, record, policy: template.program });
+    const emergency = (reason: string, purpose = 'ETREAT') =>
+      ({ type: TxType.ReadRecord, record, version: 0, purpose, emergency: true, reason }) as const;
+    expect(refuse(doctor, emergency(''))).toBe('EMERGENCY_REASON_REQUIRED');
+    expect(refuse(doctor, emergency('unconscious patient in the ED'))).toBe('ACCESS_DENIED'); // not attested
+    send(hospital, { type: TxType.AttestDoctor, doctor: doctor.publicKey, name: 'Dr A', licence: 'L1', expiresAt: GENESIS_TIME + 60_000 });
+    expect(refuse(doctor, emergency('unconscious patient in the ED', 'TREAT'))).toBe('ACCESS_DENIED');
+    send(doctor, emergency('unconscious patient in the ED'));
+  });
+
+  it('erasure leaves a tombstone that refuses everything after it', () => {
+    const { send, refuse, record, version, state } = world();
+    send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read', 'write'], expiresAt: null });
+    expect(refuse(doctor, { type: TxType.EraseRecord, record })).toBe('NOT_RECORD_OWNER');
+    send(patient, { type: TxType.EraseRecord, record });
+    expect(getRecord(state, record)).toMatchObject({ erasedAt: expect.any(Number), versionCount: 1 });
+    expect(refuse(doctor, { type: TxType.ReadRecord, record, version: 0, purpose: 'TREAT', emergency: false, reason: '' })).toBe('RECORD_ERASED');
+    expect(refuse(doctor, version())).toBe('RECORD_ERASED');
+    expect(refuse(patient, { type: TxType.EraseRecord, record })).toBe('RECORD_ERASED');
+    expect(refuse(patient, { type: TxType.GrantAccess, record, grantee: otherDoctor.publicKey, scope: ['read'], expiresAt: null })).toBe('RECORD_ERASED');
+  });
 });

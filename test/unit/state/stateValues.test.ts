@@ -90,7 +90,7 @@ const codecs: ValueCodec[] = [
   {
     name: 'record',
     valid: fc
-      .record({ owner: bytes32, policy: fc.uint8Array({ maxLength: 200 }), createdAt: u32, versionCount: u32 })
+      .record({ owner: bytes32, policy: fc.uint8Array({ maxLength: 200 }), createdAt: u32, versionCount: u32, erasedAt: fc.option(u32, { nil: null }) })
       .map((r) => encodeRecordMeta({ ...r, id: ID })),
     again: (b) => encodeRecordMeta(decodeRecordMeta(ID, b)),
     roundTrips: true,
