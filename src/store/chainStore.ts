@@ -2,6 +2,7 @@ import { StoreError } from './errors.ts';
 import type { BlockMeta, ChainStore, ChainWrite, HeadPointer, MetaName, TxLocation } from './interface.ts';
 import {
   assertHash,
+  blobKey,
   blockKey,
   blockMetaKey,
   canonicalHashKey,
@@ -13,9 +14,11 @@ import {
   encodeHead,
   encodeTxLocation,
   HEAD_KEY,
+  indexKey,
   KeyPrefix,
   metaKey,
   prefixRange,
+  startsWithRange,
   stateKey,
   txIndexKey,
   undoKey,
@@ -89,6 +92,33 @@ export class KvChainStore implements ChainStore {
     }
   }
 
+  async *readIndex(prefix: Uint8Array, limit = Infinity): AsyncGenerator<{ key: Uint8Array; value: Uint8Array }> {
+    yield* this.#readUnder(indexKey(prefix), limit);
+  }
+
+  async *readBlobs(prefix: Uint8Array, limit = Infinity): AsyncGenerator<{ key: Uint8Array; value: Uint8Array }> {
+    yield* this.#readUnder(blobKey(prefix), limit);
+  }
+
+  async getBlob(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.#kv.get(blobKey(key));
+  }
+
+  async putBlobs(entries: readonly { key: Uint8Array; value: Uint8Array | null }[]): Promise<void> {
+    const ops = entries.map(({ key, value }) => putOrDel(blobKey(key), value, 'blob'));
+    for (const op of ops) validateKey(op.key, 'blob key');
+    await this.#kv.batch(ops, { sync: true });
+  }
+
+  async *#readUnder(start: Uint8Array, limit: number): AsyncGenerator<{ key: Uint8Array; value: Uint8Array }> {
+    let n = 0;
+    if (n >= limit) return;
+    for await (const entry of this.#kv.iterate(startsWithRange(start))) {
+      yield { key: entry.key.subarray(1), value: entry.value };
+      if (++n >= limit) return;
+    }
+  }
+
   /** Applies every write in one atomic batch, synced to disk; a malformed write refuses the whole list. */
   async write(writes: readonly ChainWrite[]): Promise<void> {
     if (!Array.isArray(writes)) throw new StoreError('INVALID', 'write expects an array of ChainWrite');
@@ -97,6 +127,11 @@ export class KvChainStore implements ChainStore {
       const write = writes[i]!;
       const first = ops.length;
       try {
+        if (write.kind === 'eraseBlobs') {
+          // Keys are listed before the batch: an upload for an erased record is refused by the chain layer.
+          for await (const entry of this.#kv.iterate(startsWithRange(blobKey(write.prefix)))) ops.push({ type: 'del', key: entry.key });
+          continue;
+        }
         appendOps(ops, write);
         // Checked here as well as in the backend so the error names the write rather than a batch op.
         for (let j = first; j < ops.length; j++) validateKey(ops[j]!.key, 'key');
@@ -145,6 +180,11 @@ function appendOps(ops: KvOp[], write: ChainWrite): void {
     case 'meta':
       ops.push(put(metaKey(write.name), write.value, 'meta value'));
       return;
+    case 'index':
+      ops.push(putOrDel(indexKey(write.key), write.value, 'index value'));
+      return;
+    case 'eraseBlobs':
+      throw new StoreError('INVALID', 'eraseBlobs is expanded by write()');
     default: {
       const unknown: never = write;
       throw new StoreError('INVALID', `unknown write kind ${JSON.stringify((unknown as { kind?: unknown }).kind)}`);

@@ -36,7 +36,11 @@ export type ChainWrite =
   | { readonly kind: 'state'; readonly key: Uint8Array; readonly value: Uint8Array | null }
   | { readonly kind: 'head'; readonly head: HeadPointer }
   /** Small named values: the genesis hash, the schema version. */
-  | { readonly kind: 'meta'; readonly name: MetaName; readonly value: Uint8Array };
+  | { readonly kind: 'meta'; readonly name: MetaName; readonly value: Uint8Array }
+  /** Node-local query indexes (records by owner, audit entries...): derived from blocks, not consensus. */
+  | { readonly kind: 'index'; readonly key: Uint8Array; readonly value: Uint8Array | null }
+  /** Deletes every off-chain blob whose key starts with `prefix` (crypto-shredding an erased record). */
+  | { readonly kind: 'eraseBlobs'; readonly prefix: Uint8Array };
 
 export type MetaName = 'genesisHash' | 'schemaVersion';
 
@@ -53,4 +57,11 @@ export interface ChainStore extends Startable {
   readState(): AsyncIterable<{ key: Uint8Array; value: Uint8Array }>;
   /** Applies every write in one atomic batch, synced to disk before the promise resolves. */
   write(writes: readonly ChainWrite[]): Promise<void>;
+  /** Index entries whose key starts with `prefix`, in key order (keys as written, without the store's prefix). */
+  readIndex(prefix: Uint8Array, limit?: number): AsyncIterable<{ key: Uint8Array; value: Uint8Array }>;
+  getBlob(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Blobs whose key starts with `prefix`, in key order. */
+  readBlobs(prefix: Uint8Array, limit?: number): AsyncIterable<{ key: Uint8Array; value: Uint8Array }>;
+  /** Stores (or, with `value: null`, deletes) off-chain blobs in one synced batch. */
+  putBlobs(entries: readonly { key: Uint8Array; value: Uint8Array | null }[]): Promise<void>;
 }

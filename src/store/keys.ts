@@ -22,8 +22,10 @@ export const KeyPrefix = {
   State: 0x06,
   /** block hash (32) -> undo record of that block (opaque, written by the chain layer) */
   Undo: 0x07,
-  /** blob id -> off-chain ciphertext or key envelope (reserved; not written yet) */
+  /** blob key (record id || version || kind || reader, see chain/blobs.ts) -> off-chain ciphertext or key envelope */
   Blob: 0x08,
+  /** index key (opaque to the store, see chain/indexer.ts) -> value: node-local query indexes, not consensus */
+  Index: 0x09,
 } as const;
 export type KeyPrefix = (typeof KeyPrefix)[keyof typeof KeyPrefix];
 
@@ -80,8 +82,22 @@ export function undoKey(hash: Uint8Array): Uint8Array {
 }
 
 /** Key of an off-chain blob (reserved). */
-export function blobKey(id: Uint8Array): Uint8Array {
-  return hashKey(KeyPrefix.Blob, id, 'blob id');
+export function blobKey(key: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.of(KeyPrefix.Blob), key);
+}
+
+export function indexKey(key: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.of(KeyPrefix.Index), key);
+}
+
+/** Every key that starts with `start`: [start, successor) where successor is the next prefix in key order. */
+export function startsWithRange(start: Uint8Array): KeyRange {
+  let end = start.length;
+  while (end > 0 && start[end - 1] === 0xff) end--;
+  if (end === 0) throw new StoreError('INVALID', 'a prefix of only 0xff bytes has no upper bound');
+  const lt = start.slice(0, end);
+  lt[end - 1]! += 1;
+  return { gte: start, lt };
 }
 
 /** Every key under `prefix`. */

@@ -139,6 +139,37 @@ function storeCompliance(backend: Backend): void {
       expect(await collect(store.readState())).toEqual([]);
     });
 
+    it('reads index entries and blobs by prefix, bounded exactly, with a limit', async () => {
+      const k = (...bytes: number[]) => Uint8Array.from(bytes);
+      await store.write([
+        { kind: 'index', key: k(1, 2, 0xff), value: k(1) },
+        { kind: 'index', key: k(1, 2), value: k(2) },
+        { kind: 'index', key: k(1, 3), value: k(3) },
+        { kind: 'index', key: k(1, 1, 9), value: k(4) },
+      ]);
+      expect((await collect(store.readIndex(k(1, 2)))).map((e) => [...e.key])).toEqual([[1, 2], [1, 2, 0xff]]);
+      expect((await collect(store.readIndex(k(1)))).map((e) => [...e.value])).toEqual([[4], [2], [1], [3]]);
+      expect(await collect(store.readIndex(k(1), 2))).toHaveLength(2);
+      await store.write([{ kind: 'index', key: k(1, 2), value: null }]);
+      expect((await collect(store.readIndex(k(1, 2)))).map((e) => [...e.key])).toEqual([[1, 2, 0xff]]);
+
+      await store.putBlobs([
+        { key: k(7, 0), value: k(10) },
+        { key: k(7, 1), value: k(11) },
+        { key: k(8, 0), value: k(12) },
+      ]);
+      expect(await store.getBlob(k(7, 1))).toEqual(k(11));
+      expect((await collect(store.readBlobs(k(7)))).map((e) => [...e.value])).toEqual([[10], [11]]);
+      // Erasing by prefix happens inside the block's batch, and only under that prefix.
+      await store.write([{ kind: 'eraseBlobs', prefix: k(7) }, { kind: 'head', head: { hash: hash(3), height: 3 } }]);
+      expect(await store.getBlob(k(7, 0))).toBeUndefined();
+      expect(await collect(store.readBlobs(k(7)))).toEqual([]);
+      expect(await store.getBlob(k(8, 0))).toEqual(k(12));
+      expect((await store.getHead())?.height).toBe(3);
+      await store.putBlobs([{ key: k(8, 0), value: null }]);
+      expect(await store.getBlob(k(8, 0))).toBeUndefined();
+    });
+
     it('round-trips every kind of write', async () => {
       await store.write(everyKindOfWrite());
       await expectEveryKindOfWrite(store);
