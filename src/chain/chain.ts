@@ -17,6 +17,7 @@ import type { StateEntry } from '../types/state.ts';
 import type { Transaction } from '../types/transaction.ts';
 import type { Startable } from '../util/lifecycle.ts';
 import type { SignatureVerifier } from './signatureVerifier.ts';
+import { indexWrites } from './indexer.ts';
 
 /** The chain's tip. */
 export interface Head {
@@ -202,6 +203,19 @@ export class Chain implements Startable {
     return this.#modules.store.getTxLocation(txId);
   }
 
+  /** The chain database, for read-only queries (indexes, blobs). Writes go through the import pipeline. */
+  get store(): ChainStore {
+    return this.#modules.store;
+  }
+
+  /**
+   * Runs `task` between imports: nothing is committed while it runs, so checks against the head state and
+   * writes to the blob store cannot interleave with an erasure.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.#serial(task);
+  }
+
   #serial<T>(task: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(task, task);
     this.#queue = run.catch(() => undefined);
@@ -270,6 +284,7 @@ export class Chain implements Startable {
       writes.push({ kind: 'tx', txId: tx.id, location: { blockHash: block.hash, height, index } });
     });
     for (const { key, value } of execution.writes) writes.push({ kind: 'state', key, value });
+    writes.push(...indexWrites(block));
     writes.push({ kind: 'head', head: { hash: block.hash, height } });
     await this.#modules.store.write(writes);
     // Memory follows disk: only after the batch is durable does the node see the new head.

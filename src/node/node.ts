@@ -12,6 +12,8 @@ import { loadKey } from '../keys/keystore.ts';
 import { createDispatcher } from '../rpc/dispatcher.ts';
 import { RpcHttpServer } from '../rpc/httpServer.ts';
 import { createNodeMethods } from '../rpc/methods/index.ts';
+import { RecordQueries } from '../emr/queries.ts';
+import { RecordService } from '../emr/recordService.ts';
 import { GenesisError, parseGenesis, policyFlagsAt } from '../state/genesis.ts';
 import { createLevelChainStore } from '../store/index.ts';
 import type { ChainStore } from '../store/interface.ts';
@@ -123,7 +125,9 @@ export class MedchainNode implements Startable {
     this.#mempool = mempool;
 
     if (config.rpc.enabled) {
-      const methods = createNodeMethods({ chain, mempool, version: MEDCHAIN_VERSION, validator: validator?.publicKey, startedAt: this.#clock(), clock: this.#clock });
+      const records = new RecordService({ chain, mempool, logger: logger.child({ module: 'emr' }), clock: this.#clock });
+      const queries = new RecordQueries(chain, records);
+      const methods = createNodeMethods({ chain, mempool, records, queries, version: MEDCHAIN_VERSION, validator: validator?.publicKey, startedAt: this.#clock(), clock: this.#clock });
       const dispatcher = createDispatcher(methods, {
         logger: logger.child({ module: 'rpc' }),
         info: { title: 'medchain JSON-RPC', version: MEDCHAIN_VERSION },

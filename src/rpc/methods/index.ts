@@ -2,6 +2,7 @@ import type { RpcMethod } from '../method.ts';
 import { chainMethods } from './chainMethods.ts';
 import { identityMethods } from './identityMethods.ts';
 import { recordMethods } from './recordMethods.ts';
+import { emrMethods } from './emrMethods.ts';
 import type { NodeApi } from './nodeApi.ts';
 import { txMethods } from './txMethods.ts';
 
@@ -9,5 +10,5 @@ export type { NodeApi };
 
 /** The node's whole method table: what dispatches is what rpc.discover describes. */
 export function createNodeMethods(api: NodeApi): RpcMethod[] {
-  return [...chainMethods(api), ...txMethods(api), ...identityMethods(api), ...recordMethods(api)];
+  return [...chainMethods(api), ...txMethods(api), ...identityMethods(api), ...recordMethods(api), ...emrMethods(api)];
 }

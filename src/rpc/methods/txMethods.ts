@@ -1,27 +1,11 @@
 import Type from 'typebox';
 import { defineMethod, type RpcMethod } from '../method.ts';
-import { RpcError, defineRpcError, type RpcErrorKind } from '../errors.ts';
 import { toHex } from '../../codec/bytes.ts';
-import { DecodeError, DecodeReason } from '../../codec/errors.ts';
 import { decodeTransaction } from '../../codec/transaction.ts';
-import { MempoolError, MempoolRejection } from '../../chain/mempool.ts';
 import { merkleProof } from '../../crypto/merkle.ts';
-import { TxErrorCode } from '../../state/errors.ts';
+import { asRpcError, DECODE_KINDS, REJECT_KINDS } from './rejections.ts';
 import { Hash32, HexBytes, HexString, MerkleProofJson, TxJson, proofToJson, txToJson } from './json.ts';
 import type { NodeApi } from './nodeApi.ts';
-
-/** -32010: the bytes are not a well-formed transaction; `data.reason` is the decoder's reason. */
-const DECODE_KINDS = kindsFor(-32010, Object.values(DecodeReason), 'The transaction could not be decoded');
-/** -32011: a well-formed transaction this node will not accept; `data.reason` says why. */
-const REJECT_KINDS = kindsFor(
-  -32011,
-  [...Object.values(TxErrorCode), ...Object.values(MempoolRejection)],
-  'The transaction was rejected',
-);
-
-function kindsFor(code: number, reasons: readonly string[], message: string): Map<string, RpcErrorKind> {
-  return new Map(reasons.map((reason) => [reason, defineRpcError(code, reason, message)]));
-}
 
 /** tx_ methods: submit and look up transactions. */
 export function txMethods(api: NodeApi): RpcMethod[] {
@@ -41,18 +25,12 @@ export function txMethods(api: NodeApi): RpcMethod[] {
         try {
           tx = decodeTransaction(transaction);
         } catch (error) {
-          if (error instanceof DecodeError) {
-            throw new RpcError(DECODE_KINDS.get(error.reason)!, `transaction could not be decoded: ${error.message}`, { field: error.field });
-          }
-          throw error;
+          throw asRpcError(error);
         }
         try {
           mempool.add(tx);
         } catch (error) {
-          if (error instanceof MempoolError) {
-            throw new RpcError(REJECT_KINDS.get(error.code)!, `transaction rejected: ${error.message}`, { txId: toHex(tx.id) });
-          }
-          throw error;
+          throw asRpcError(error, { txId: toHex(tx.id) });
         }
         return { txId: toHex(tx.id), status: 'pending' as const };
       },

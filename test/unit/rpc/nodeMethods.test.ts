@@ -1,59 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Chain } from '../../../src/chain/chain.ts';
-import { DEFAULT_MEMPOOL_OPTIONS, Mempool } from '../../../src/chain/mempool.ts';
-import { PosSealer } from '../../../src/chain/sealer.ts';
-import { InlineSignatureVerifier, SignatureCache } from '../../../src/chain/signatureVerifier.ts';
 import { fromHex, toHex } from '../../../src/codec/bytes.ts';
-import { createEngine } from '../../../src/consensus/index.ts';
 import { verifyMerkleProof } from '../../../src/crypto/merkle.ts';
-import { createDispatcher } from '../../../src/rpc/dispatcher.ts';
-import { createNodeMethods } from '../../../src/rpc/methods/index.ts';
-import { CURRENT_POLICY_FLAGS } from '../../../src/script/flags.ts';
 import { DEFAULT_POLICY } from '../../../src/script/index.ts';
-import { createMemoryChainStore } from '../../../src/store/index.ts';
-import { TxType, type Transaction } from '../../../src/types/transaction.ts';
-import { GENESIS_TIME, silentLogger, testGenesis, testKey, testTx } from '../../helpers/fixtures.ts';
+import { TxType } from '../../../src/types/transaction.ts';
+import { GENESIS_TIME, testKey, testTx } from '../../helpers/fixtures.ts';
+import { inProcessNode } from '../../helpers/inProcessNode.ts';
 
 const hospital = testKey('hospital');
 const patient = testKey('patient');
 const doctor = testKey('doctor');
 
-async function node() {
-  const genesis = testGenesis('pos');
-  const store = createMemoryChainStore();
-  await store.start();
-  const now = { t: GENESIS_TIME + 5000 };
-  const cache = new SignatureCache();
-  const chain = new Chain(
-    { genesis },
-    { store, engine: createEngine(genesis), verifier: new InlineSignatureVerifier(cache), logger: silentLogger, clock: () => now.t },
-  );
-  await chain.start();
-  const mempool = new Mempool(DEFAULT_MEMPOOL_OPTIONS, {
-    chainId: genesis.chainId,
-    state: () => chain.state,
-    nextBlock: () => ({ height: chain.head.header.height + 1, time: now.t, policyFlags: CURRENT_POLICY_FLAGS }),
-    signatureCache: cache,
-  });
-  chain.onHead((block) => mempool.onBlock(block));
-  const dispatcher = createDispatcher(
-    createNodeMethods({ chain, mempool, version: 'test', validator: hospital.publicKey, startedAt: 0, clock: () => now.t }),
-    { logger: silentLogger, validateResults: true },
-  );
-  let id = 0;
-  const call = async (method: string, params: unknown[] = []) => {
-    const text = await dispatcher.handle(JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }), { admin: false, transport: 'internal' });
-    return JSON.parse(text!) as { result?: any; error?: { code: number; message: string; data: { reason: string; field?: string } } };
-  };
-  const produce = async () => {
-    const time = chain.engine.nextProposalTime(chain.parentInfo(), hospital.publicKey, { now: now.t, parentState: chain.state })!;
-    now.t = time;
-    const built = chain.buildBlock(hospital.publicKey, time, mempool.candidates());
-    return (await chain.commitBuiltBlock(built, await new PosSealer(hospital.secretKey).seal(built.header)))!;
-  };
-  const submit = (tx: Transaction) => call('tx_submit', [toHex(tx.bytes)]);
-  return { call, produce, submit };
-}
+const node = inProcessNode;
 
 describe("the node's RPC methods", () => {
   it('submits, includes and proves transactions; refuses bad ones with a named reason', async () => {

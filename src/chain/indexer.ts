@@ -1,0 +1,79 @@
+import { concatBytes, u32be } from '../codec/bytes.ts';
+import type { ChainWrite } from '../store/interface.ts';
+import type { Block } from '../types/block.ts';
+import type { Hash } from '../types/primitives.ts';
+import { TxType, type Transaction } from '../types/transaction.ts';
+
+/**
+ * Node-local query indexes, derived from blocks and written in the block's batch. Not consensus: another
+ * node could index differently. Each namespace: key -> value.
+ */
+export const IndexNamespace = {
+  /** 'R' || recordId || u32 height || u32 txIndex -> txId: every transaction about a record (its audit trail) */
+  RecordTx: 0x52,
+  /** 'O' || ownerId || recordId -> empty: the records an account owns */
+  Owned: 0x4f,
+  /** 'G' || granteeId || recordId -> empty: records an account was ever granted (state says if it still holds) */
+  Granted: 0x47,
+  /** 'H' || recordId || granteeId -> empty: accounts ever granted access to a record */
+  Holder: 0x48,
+} as const;
+
+const EMPTY = new Uint8Array(0);
+const ns = (n: number): Uint8Array => Uint8Array.of(n);
+
+export const indexKey = {
+  recordTx: (record: Hash, height: number, index: number): Uint8Array => concatBytes(ns(IndexNamespace.RecordTx), record, u32be(height), u32be(index)),
+  recordTxPrefix: (record: Hash): Uint8Array => concatBytes(ns(IndexNamespace.RecordTx), record),
+  owned: (owner: Uint8Array, record: Hash): Uint8Array => concatBytes(ns(IndexNamespace.Owned), owner, record),
+  ownedPrefix: (owner: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Owned), owner),
+  granted: (grantee: Uint8Array, record: Hash): Uint8Array => concatBytes(ns(IndexNamespace.Granted), grantee, record),
+  grantedPrefix: (grantee: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Granted), grantee),
+  holder: (record: Hash, grantee: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Holder), record, grantee),
+  holderPrefix: (record: Hash): Uint8Array => concatBytes(ns(IndexNamespace.Holder), record),
+};
+
+/** The record a transaction is about, if any (a create is about the record it creates: its own id). */
+export function recordOf(tx: Transaction): Hash | undefined {
+  const body = tx.body;
+  switch (body.type) {
+    case TxType.CreateRecord:
+      return tx.id;
+    case TxType.AddRecordVersion:
+    case TxType.SetRecordPolicy:
+    case TxType.EraseRecord:
+    case TxType.GrantAccess:
+    case TxType.RevokeAccess:
+    case TxType.ReadRecord:
+      return body.record;
+    default:
+      return undefined;
+  }
+}
+
+/** Blob keys: recordId || u32 version || kind (0 ciphertext, 1 envelope) || readerId for envelopes. */
+export const blobKey = {
+  ciphertext: (record: Hash, version: number): Uint8Array => concatBytes(record, u32be(version), Uint8Array.of(0)),
+  envelope: (record: Hash, version: number, reader: Uint8Array): Uint8Array => concatBytes(record, u32be(version), Uint8Array.of(1), reader),
+  envelopesPrefix: (record: Hash, version: number): Uint8Array => concatBytes(record, u32be(version), Uint8Array.of(1)),
+};
+
+/** Index entries and blob erasures for a block, to join its batch. */
+export function indexWrites(block: Block): ChainWrite[] {
+  const writes: ChainWrite[] = [];
+  const height = block.header.height;
+  block.transactions.forEach((tx, index) => {
+    const record = recordOf(tx);
+    if (record === undefined) return;
+    writes.push({ kind: 'index', key: indexKey.recordTx(record, height, index), value: tx.id });
+    const body = tx.body;
+    if (body.type === TxType.CreateRecord) writes.push({ kind: 'index', key: indexKey.owned(tx.sender, record), value: EMPTY });
+    if (body.type === TxType.GrantAccess) {
+      writes.push({ kind: 'index', key: indexKey.granted(body.grantee, record), value: EMPTY });
+      writes.push({ kind: 'index', key: indexKey.holder(record, body.grantee), value: EMPTY });
+    }
+    // Crypto-shredding: the ciphertexts and envelopes go in the same batch as the erasing block.
+    if (body.type === TxType.EraseRecord) writes.push({ kind: 'eraseBlobs', prefix: record });
+  });
+  return writes;
+}

@@ -1,0 +1,258 @@
+import type { Logger } from 'pino';
+import type { Chain } from '../chain/chain.ts';
+import { blobKey } from '../chain/indexer.ts';
+import { MempoolError, type Mempool } from '../chain/mempool.ts';
+import { bytesEqual, concatBytes, toHex } from '../codec/bytes.ts';
+import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts';
+import { decodeEnvelopeUpload, type EnvelopeUpload } from '../codec/envelopeUpload.ts';
+import { DecodeError } from '../codec/errors.ts';
+import { expectArray, expectBytes, expectBytesUpTo } from '../codec/fields.ts';
+import { decodeTransaction } from '../codec/transaction.ts';
+import { verify } from '../crypto/ed25519.ts';
+import { verifyCommitment } from '../envelope/commitment.ts';
+import { getAccount, getRecord, getRecordVersion } from '../state/accessors.ts';
+import type { RecordMeta, RecordVersion } from '../types/record.ts';
+import { TxType, type ReadRecordBody, type Transaction } from '../types/transaction.ts';
+
+/** Largest ciphertext a node stores (JSON-RPC carries it base64 inside a 5 MiB body). */
+export const MAX_CIPHERTEXT_BYTES = 3 * 1024 * 1024;
+export const SALT_LENGTH = 32;
+
+/** Why the record service refused a request. Stable: these reach clients as RPC `data.reason`. */
+export const EmrErrorCode = {
+  RecordNotFound: 'RECORD_NOT_FOUND',
+  RecordErased: 'RECORD_ERASED',
+  NoSuchVersion: 'NO_SUCH_VERSION',
+  CommitmentMismatch: 'COMMITMENT_MISMATCH',
+  SizeMismatch: 'SIZE_MISMATCH',
+  TooLarge: 'TOO_LARGE',
+  BadRequest: 'BAD_REQUEST',
+  BadSignature: 'BAD_SIGNATURE',
+  WrongChain: 'WRONG_CHAIN',
+  NotUploader: 'NOT_OWNER_OR_AUTHOR',
+  UnknownReader: 'UNKNOWN_READER',
+  NotARead: 'NOT_A_READ_REQUEST',
+  ReadDenied: 'READ_DENIED',
+  ReadNotRecorded: 'READ_NOT_RECORDED',
+  CiphertextUnavailable: 'CIPHERTEXT_UNAVAILABLE',
+  EnvelopeUnavailable: 'ENVELOPE_UNAVAILABLE',
+} as const;
+export type EmrErrorCode = (typeof EmrErrorCode)[keyof typeof EmrErrorCode];
+
+export class EmrError extends Error {
+  readonly code: EmrErrorCode | string;
+  readonly detail: Readonly<Record<string, unknown>>;
+  constructor(code: EmrErrorCode | string, message: string, detail: Readonly<Record<string, unknown>> = {}) {
+    super(message);
+    this.name = 'EmrError';
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+/** What a served read returns: the ciphertext, its commitment salt and the requester's key envelope. */
+export interface ServedRead {
+  readonly txId: Uint8Array;
+  readonly height: number;
+  readonly blockHash: Uint8Array;
+  readonly record: Uint8Array;
+  readonly version: number;
+  readonly salt: Uint8Array;
+  readonly ciphertext: Uint8Array;
+  readonly envelope: Uint8Array;
+}
+
+/** A refused read, kept on this node (never on chain: only permitted reads are). */
+export interface DeniedRead {
+  readonly time: number;
+  readonly requester: Uint8Array;
+  readonly version: number;
+  readonly purpose: string;
+  readonly emergency: boolean;
+  readonly reason: string;
+  readonly code: string;
+}
+
+export interface RecordServiceModules {
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly logger: Logger;
+  readonly clock: () => number;
+}
+
+/** How long emr_read waits for its receipt to be included before giving up. */
+const DEFAULT_READ_TIMEOUT_MS = 30_000;
+/** Node-local log of refused reads: 'D' || recordId || u64 time || requester -> [version, purpose, emergency, reason, code]. */
+const DENIED_NAMESPACE = 0x44;
+
+/**
+ * Off-chain record data on this node: ciphertexts and key envelopes checked against the chain before they
+ * are stored, and reads served only once their receipt is on chain, so the chain is the complete audit trail.
+ */
+export class RecordService {
+  readonly #m: RecordServiceModules;
+  /** Reads refused since start (the denied-reads metric). */
+  deniedReadCount = 0;
+
+  constructor(modules: RecordServiceModules) {
+    this.#m = modules;
+  }
+
+  /** Stores a version's ciphertext after checking it against the on-chain commitment and size. */
+  uploadCiphertext(record: Uint8Array, version: number, salt: Uint8Array, ciphertext: Uint8Array): Promise<void> {
+    if (salt.length !== SALT_LENGTH) throw new EmrError(EmrErrorCode.BadRequest, `the salt must be ${SALT_LENGTH} bytes`);
+    if (ciphertext.length > MAX_CIPHERTEXT_BYTES) {
+      throw new EmrError(EmrErrorCode.TooLarge, `ciphertexts are limited to ${MAX_CIPHERTEXT_BYTES} bytes`);
+    }
+    return this.#m.chain.exclusive(async () => {
+      const { version: v } = this.#liveVersion(record, version);
+      // [REJECT] The blob is exactly what the chain committed to
+      if (ciphertext.length !== v.size) {
+        throw new EmrError(EmrErrorCode.SizeMismatch, `the chain records ${v.size} bytes for this version, got ${ciphertext.length}`);
+      }
+      if (!verifyCommitment(ciphertext, salt, v.commitment)) {
+        throw new EmrError(EmrErrorCode.CommitmentMismatch, 'the ciphertext and salt do not match the commitment on chain');
+      }
+      await this.#m.chain.store.putBlobs([{ key: blobKey.ciphertext(record, version), value: encodeCanonical([salt, ciphertext]) }]);
+    });
+  }
+
+  /** Stores key envelopes from a signed upload by the record's owner or the version's author. */
+  uploadEnvelopes(requestBytes: Uint8Array, signature: Uint8Array): Promise<number> {
+    let request: EnvelopeUpload;
+    try {
+      request = decodeEnvelopeUpload(requestBytes);
+    } catch (error) {
+      if (error instanceof DecodeError) throw new EmrError(EmrErrorCode.BadRequest, `the upload could not be decoded: ${error.message}`, { decodeReason: error.reason });
+      throw error;
+    }
+    const { chain } = this.#m;
+    if (request.chainId !== chain.genesisSpec.chainId) throw new EmrError(EmrErrorCode.WrongChain, `the upload is for chain "${request.chainId}"`);
+    if (!verify(signature, requestBytes, request.uploader)) throw new EmrError(EmrErrorCode.BadSignature, 'the signature does not verify against the uploader key');
+    return chain.exclusive(async () => {
+      const { record, version } = this.#liveVersion(request.record, request.version);
+      // [REJECT] Only who holds the data key uploads envelopes for it: the owner, or the version's author
+      if (!bytesEqual(request.uploader, record.owner) && !bytesEqual(request.uploader, version.author)) {
+        throw new EmrError(EmrErrorCode.NotUploader, "only the record's owner or this version's author may upload its envelopes");
+      }
+      for (const { reader } of request.envelopes) {
+        if (getAccount(chain.state, reader) === undefined) throw new EmrError(EmrErrorCode.UnknownReader, `reader ${toHex(reader).slice(0, 16)}… is not registered`);
+      }
+      await chain.store.putBlobs(
+        request.envelopes.map(({ reader, envelope }) => ({ key: blobKey.envelope(request.record, request.version, reader), value: envelope })),
+      );
+      return request.envelopes.length;
+    });
+  }
+
+  /**
+   * Serves a read: the signed read request (an access.read transaction) goes through the mempool, which
+   * checks the policy; the ciphertext and the requester's envelope are returned once the receipt is on chain.
+   */
+  async read(txBytes: Uint8Array, timeoutMs = DEFAULT_READ_TIMEOUT_MS): Promise<ServedRead> {
+    let tx: Transaction;
+    try {
+      tx = decodeTransaction(txBytes);
+    } catch (error) {
+      if (error instanceof DecodeError) throw new EmrError(error.reason, `the read request could not be decoded: ${error.message}`, { field: error.field });
+      throw error;
+    }
+    const body = tx.body;
+    if (body.type !== TxType.ReadRecord) throw new EmrError(EmrErrorCode.NotARead, 'emr_read takes a signed access.read transaction');
+    const included = this.#waitForInclusion(tx, timeoutMs);
+    try {
+      this.#m.mempool.add(tx);
+    } catch (error) {
+      included.cancel();
+      if (error instanceof MempoolError) {
+        await this.#recordDenied(tx, body, error.code, error.message);
+        throw new EmrError(error.code, error.message, { txId: toHex(tx.id) });
+      }
+      throw error;
+    }
+    const block = await included.promise;
+    return this.#m.chain.exclusive(async () => {
+      const { record } = this.#liveVersion(body.record, body.version);
+      const store = this.#m.chain.store;
+      const stored = await store.getBlob(blobKey.ciphertext(body.record, body.version));
+      if (stored === undefined) throw new EmrError(EmrErrorCode.CiphertextUnavailable, 'the read is recorded, but this node holds no ciphertext for that version yet');
+      const [salt, ciphertext] = expectArray(decodeCanonical(stored, MAX_CIPHERTEXT_BYTES + 1024, 'blob'), 2, 'blob');
+      const envelope = await store.getBlob(blobKey.envelope(body.record, body.version, tx.sender));
+      if (envelope === undefined) {
+        throw new EmrError(EmrErrorCode.EnvelopeUnavailable, `the read is recorded, but no key envelope for this reader was uploaded (ask the ${bytesEqual(record.owner, tx.sender) ? 'record' : "record's owner"} to share it)`);
+      }
+      return {
+        txId: tx.id,
+        height: block.height,
+        blockHash: block.hash,
+        record: body.record,
+        version: body.version,
+        salt: expectBytes(salt, 32, 'blob.salt'),
+        ciphertext: expectBytesUpTo(ciphertext, MAX_CIPHERTEXT_BYTES, 'blob.ciphertext'),
+        envelope,
+      };
+    });
+  }
+
+  /** Refused reads of a record kept by this node, oldest first. */
+  async listDeniedReads(record: Uint8Array, limit = 1000): Promise<DeniedRead[]> {
+    const out: DeniedRead[] = [];
+    for await (const { key, value } of this.#m.chain.store.readIndex(concatBytes(Uint8Array.of(DENIED_NAMESPACE), record), limit)) {
+      const time = Number(new DataView(key.buffer, key.byteOffset + 33, 8).getBigUint64(0));
+      const [version, purpose, emergency, reason, code] = decodeCanonical(value, 4096, 'denied') as [number, string, boolean, string, string];
+      out.push({ time, requester: key.slice(41, 73), version, purpose, emergency, reason, code });
+    }
+    return out;
+  }
+
+  #liveVersion(id: Uint8Array, versionNumber: number): { record: RecordMeta; version: RecordVersion } {
+    const state = this.#m.chain.state;
+    const record = getRecord(state, id);
+    if (record === undefined) throw new EmrError(EmrErrorCode.RecordNotFound, `no record ${toHex(id)}`);
+    if (record.erasedAt !== null) throw new EmrError(EmrErrorCode.RecordErased, `the record was erased at height ${record.erasedAt}; its data is gone`);
+    const version = getRecordVersion(state, id, versionNumber);
+    if (version === undefined) throw new EmrError(EmrErrorCode.NoSuchVersion, `the record has versions 0 to ${record.versionCount - 1}`);
+    return { record, version };
+  }
+
+  async #recordDenied(tx: Transaction, body: ReadRecordBody, code: string, reason: string): Promise<void> {
+    this.deniedReadCount += 1;
+    const time = this.#m.clock();
+    const timeBytes = new Uint8Array(8);
+    new DataView(timeBytes.buffer).setBigUint64(0, BigInt(time));
+    const key = concatBytes(Uint8Array.of(DENIED_NAMESPACE), body.record, timeBytes, tx.sender);
+    await this.#m.chain.store.write([
+      { kind: 'index', key, value: encodeCanonical([body.version, body.purpose, body.emergency, reason.slice(0, 512), code]) },
+    ]);
+    this.#m.logger.info({ record: toHex(body.record), requester: toHex(tx.sender), code }, 'refused a read');
+  }
+
+  #waitForInclusion(tx: Transaction, timeoutMs: number): { promise: Promise<{ height: number; hash: Uint8Array }>; cancel(): void } {
+    let cancel = (): void => {};
+    const promise = new Promise<{ height: number; hash: Uint8Array }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(new EmrError(EmrErrorCode.ReadNotRecorded, `the read request was not included within ${timeoutMs} ms; nothing was served`, { txId: toHex(tx.id) }));
+      }, timeoutMs);
+      const unsubscribe = this.#m.chain.onHead((block, head) => {
+        if (block.transactions.some((t) => bytesEqual(t.id, tx.id))) {
+          clearTimeout(timer);
+          unsubscribe();
+          resolve({ height: head.header.height, hash: head.hash });
+        } else if (!this.#m.mempool.has(tx.id)) {
+          // Dropped at block building (the policy said no at that block): nothing will be served.
+          clearTimeout(timer);
+          unsubscribe();
+          reject(new EmrError(EmrErrorCode.ReadDenied, 'the read request was dropped when its block was built; nothing was served', { txId: toHex(tx.id) }));
+        }
+      });
+      cancel = () => {
+        clearTimeout(timer);
+        unsubscribe();
+      };
+    });
+    promise.catch(() => undefined);
+    return { promise, cancel };
+  }
+}
+
