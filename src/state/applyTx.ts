@@ -10,6 +10,7 @@ import {
   putRecordVersion,
 } from './accessors.ts';
 import { decideAccess } from './policyContext.ts';
+import { explainDenial } from './explainDenial.ts';
 import { checkProgram } from '../script/checkProgram.ts';
 import { PolicyErrorCode } from '../script/errors.ts';
 import { TxError, TxErrorCode } from './errors.ts';
@@ -221,7 +222,8 @@ function requirePolicyAllows(
   // node would share, so the block fails to import here instead of being judged invalid.
   if (decision.decision === 'error' && decision.code === PolicyErrorCode.ContextFailure) throw new Error(`policy context failure: ${decision.message}`);
   const why = decision.decision === 'deny' ? decision.reason : `${decision.code}: ${decision.message}`;
-  throw new TxError(TxErrorCode.AccessDenied, `the record's policy does not let this account ${action}: ${why}`);
+  const code = explainDenial(state, record, { requester: sender, action, ...request }, ctx.time);
+  throw new TxError(code, `the record's policy does not let this account ${action} (${why})`);
 }
 
 function createRecord(state: StateOverlay, tx: Transaction, account: Account, body: CreateRecordBody, ctx: BlockContext): void {

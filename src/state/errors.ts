@@ -23,6 +23,14 @@ export const TxErrorCode = {
   RecordErased: 'RECORD_ERASED',
   NoSuchVersion: 'NO_SUCH_VERSION',
   EmergencyReasonRequired: 'EMERGENCY_REASON_REQUIRED',
+  // Why a record's policy said no, diagnosed from the requester's facts (the policy decides; these explain).
+  NoGrant: 'NO_GRANT',
+  GrantRevoked: 'GRANT_REVOKED',
+  GrantExpired: 'GRANT_EXPIRED',
+  ScopeNotGranted: 'SCOPE_NOT_GRANTED',
+  AttestationRevoked: 'ATTESTATION_REVOKED',
+  NotAttested: 'NOT_ATTESTED',
+  EmergencyRefused: 'EMERGENCY_REFUSED',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 

@@ -116,11 +116,11 @@ describe('EMR lifecycle through the RPC table', () => {
     const { node, addVersion, read } = await world();
     const { id } = await addVersion(null, 0, bundle, []);
     const got = await read(stranger, id, 0);
-    expect(got.error).toMatchObject({ code: -32011, data: { reason: 'ACCESS_DENIED' } });
+    expect(got.error).toMatchObject({ code: -32011, data: { reason: 'NO_GRANT' } });
     expect(got.plaintext).toBeUndefined();
     const trail = (await node.call('audit_trail', ['patient', toHex(patient.publicKey)])).result;
     expect(trail.entries.map((e: { action: string }) => e.action)).toEqual(['record.create']);
-    expect(trail.deniedReads).toMatchObject([{ requester: toHex(stranger.publicKey), code: 'ACCESS_DENIED', purpose: 'TREAT' }]);
+    expect(trail.deniedReads).toMatchObject([{ requester: toHex(stranger.publicKey), code: 'NO_GRANT', purpose: 'TREAT' }]);
   });
 
   it('after revoke and a new version, the revoked doctor cannot decrypt the new version with anything the node ever sent', async () => {
@@ -132,9 +132,9 @@ describe('EMR lifecycle through the RPC table', () => {
     expect(first.plaintext).toBe(bundle);
     await send(patient, { type: TxType.RevokeAccess, record: id, grantee: doctor.publicKey });
     await node.produce();
-    expect((await read(doctor, id, 0)).error).toMatchObject({ data: { reason: 'ACCESS_DENIED' } });
+    expect((await read(doctor, id, 0)).error).toMatchObject({ data: { reason: 'GRANT_REVOKED' } });
     const v1 = await addVersion(id, 1, 'a new diagnosis', []);
-    expect((await read(doctor, id, 1)).error).toMatchObject({ data: { reason: 'ACCESS_DENIED' } });
+    expect((await read(doctor, id, 1)).error).toMatchObject({ data: { reason: 'GRANT_REVOKED' } });
     // Holding the old data key and the new ciphertext is not enough: each version has its own key.
     expect(() => decryptRecord(v1.ciphertext, first.dataKey!, recordAssociatedData(node.chainId, id, 1))).toThrow();
     expect((await read(patient, id, 1, 'PATRQT')).plaintext).toBe('a new diagnosis');

@@ -86,6 +86,6 @@ describe("the node's RPC methods", () => {
     expect((await call('record_get', ['11'.repeat(32)])).result).toBeNull();
     // A doctor's write is refused at submission, with the policy's reason.
     const write = testTx(doctor, 1, { type: TxType.AddRecordVersion, record: create.id, commitment: new Uint8Array(32), size: 1, contentType: 'text/plain' });
-    expect((await submit(write)).error).toMatchObject({ code: -32011, data: { reason: 'ACCESS_DENIED' } });
+    expect((await submit(write)).error).toMatchObject({ code: -32011, data: { reason: 'SCOPE_NOT_GRANTED' } });
   });
 });

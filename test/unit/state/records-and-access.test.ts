@@ -69,30 +69,30 @@ describe('records and access (state transition with policies)', () => {
 
   it('lets a doctor add a version only while a write grant holds: not before, not after expiry, not after revocation', () => {
     const { send, refuse, record, version, state } = world();
-    expect(refuse(doctor, version())).toBe('ACCESS_DENIED');
+    expect(refuse(doctor, version())).toBe('NO_GRANT');
     const expiresAt = GENESIS_TIME + 10_000;
     send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read', 'write'], expiresAt });
     send(doctor, version());
     expect(getRecord(state, record)!.versionCount).toBe(2);
     expect(getRecordVersion(state, record, 1)!.author).toEqual(doctor.publicKey);
     // After the grant's expiry (block time), the same request is denied.
-    expect(refuse(doctor, version(), expiresAt + 1)).toBe('ACCESS_DENIED');
+    expect(refuse(doctor, version(), expiresAt + 1)).toBe('GRANT_EXPIRED');
     send(patient, { type: TxType.RevokeAccess, record, grantee: doctor.publicKey });
     expect(getGrant(state, record, doctor.publicKey)!.revokedAt).not.toBeNull();
-    expect(refuse(doctor, version())).toBe('ACCESS_DENIED');
+    expect(refuse(doctor, version())).toBe('GRANT_REVOKED');
     expect(refuse(patient, { type: TxType.RevokeAccess, record, grantee: doctor.publicKey })).toBe('GRANT_ALREADY_REVOKED');
   });
 
   it('a read grant does not let a doctor write', () => {
     const { send, refuse, record, version } = world();
     send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read'], expiresAt: null });
-    expect(refuse(doctor, version())).toBe('ACCESS_DENIED');
+    expect(refuse(doctor, version())).toBe('SCOPE_NOT_GRANTED');
   });
 
   it('delegation: a delegate may grant read or write where the policy allows, never delegate', () => {
     const { send, refuse, record, state } = world();
     const readGrant = { type: TxType.GrantAccess, record, grantee: otherDoctor.publicKey, scope: ['read'], expiresAt: null } as const;
-    expect(refuse(doctor, readGrant)).toBe('ACCESS_DENIED');
+    expect(refuse(doctor, readGrant)).toBe('NO_GRANT');
     send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read', 'delegate'], expiresAt: null });
     send(doctor, readGrant);
     expect(getGrant(state, record, otherDoctor.publicKey)).toMatchObject({ grantor: doctor.publicKey, scope: ['read'] });
@@ -120,7 +120,7 @@ describe('records and access (state transition with policies)', () => {
     if (!allDoctors.ok) throw new Error(allDoctors.error.message);
     expect(refuse(doctor, { type: TxType.SetRecordPolicy, record, policy: allDoctors.program })).toBe('NOT_RECORD_OWNER');
     expect(refuse(patient, { type: TxType.SetRecordPolicy, record, policy: new Uint8Array([0xff]) })).toBe('INVALID_POLICY');
-    expect(refuse(doctor, version())).toBe('ACCESS_DENIED');
+    expect(refuse(doctor, version())).toBe('NO_GRANT');
     send(patient, { type: TxType.SetRecordPolicy, record, policy: allDoctors.program });
     send(doctor, version());
     expect(getRecord(state, record)!.versionCount).toBe(2);
@@ -148,11 +148,11 @@ describe('records and access (state transition with policies)', () => {
     const { send, refuse, record } = world();
     const read = (overrides: Partial<{ version: number; purpose: string; emergency: boolean; reason: string }> = {}) =>
       ({ type: TxType.ReadRecord, record, version: 0, purpose: 'TREAT', emergency: false, reason: '', ...overrides }) as const;
-    expect(refuse(doctor, read())).toBe('ACCESS_DENIED');
+    expect(refuse(doctor, read())).toBe('NO_GRANT');
     send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read'], expiresAt: GENESIS_TIME + 10_000 });
     send(doctor, read());
     expect(refuse(doctor, read({ version: 1 }))).toBe('NO_SUCH_VERSION');
-    expect(refuse(doctor, read(), GENESIS_TIME + 10_001)).toBe('ACCESS_DENIED');
+    expect(refuse(doctor, read(), GENESIS_TIME + 10_001)).toBe('GRANT_EXPIRED');
     // The owner reads without asking the policy.
     send(patient, read({ purpose: 'PATRQT' }));
   });
@@ -165,9 +165,9 @@ describe('records and access (state transition with policies)', () => {
     const emergency = (reason: string, purpose = 'ETREAT') =>
       ({ type: TxType.ReadRecord, record, version: 0, purpose, emergency: true, reason }) as const;
     expect(refuse(doctor, emergency(''))).toBe('EMERGENCY_REASON_REQUIRED');
-    expect(refuse(doctor, emergency('unconscious patient in the ED'))).toBe('ACCESS_DENIED'); // not attested
+    expect(refuse(doctor, emergency('unconscious patient in the ED'))).toBe('EMERGENCY_REFUSED'); // not attested
     send(hospital, { type: TxType.AttestDoctor, doctor: doctor.publicKey, name: 'Dr A', licence: 'L1', expiresAt: GENESIS_TIME + 60_000 });
-    expect(refuse(doctor, emergency('unconscious patient in the ED', 'TREAT'))).toBe('ACCESS_DENIED');
+    expect(refuse(doctor, emergency('unconscious patient in the ED', 'TREAT'))).toBe('EMERGENCY_REFUSED');
     send(doctor, emergency('unconscious patient in the ED'));
   });
 
