@@ -23,5 +23,8 @@ try {
   io.err(`medchain: ${error instanceof Error ? error.message : String(error)}`);
   if (!(error instanceof CliError) && process.env.MEDCHAIN_DEBUG) io.err(String((error as Error).stack));
 }
-// Workers or sockets left by a failed start must not keep the process alive.
-process.exit(process.exitCode);
+// Workers or sockets left by a failed start must not keep the process alive, but output written to a pipe
+// is flushed asynchronously: exit once both streams have drained what was written before.
+const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))));
+process.exit(code);

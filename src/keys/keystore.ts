@@ -57,13 +57,17 @@ export async function createKey(datadir: string, name: string, seed: Uint8Array 
 
 /** Loads the key named `name`, checking that its public key matches its seed. */
 export async function loadKey(datadir: string, name: string): Promise<NamedKey> {
-  const path = keyPath(datadir, name);
+  return { name, keyPair: await loadKeyFile(keyPath(datadir, name), name) };
+}
+
+/** Loads a key file by path, checking that its public key matches its seed. */
+export async function loadKeyFile(path: string, name?: string): Promise<KeyPair> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new KeyFileError(`no key named "${name}" in ${keysDir(datadir)} (create one with: medchain keys new ${name})`);
+      throw new KeyFileError(name === undefined ? `no key file at ${path}` : `no key named "${name}" at ${path} (create one with: medchain keys new ${name})`);
     }
     throw error;
   }
@@ -82,7 +86,7 @@ export async function loadKey(datadir: string, name: string): Promise<NamedKey> 
   if (file.publicKey !== toHex(keyPair.publicKey)) {
     throw new KeyFileError(`${path}: the public key does not match the seed; the file is damaged`);
   }
-  return { name, keyPair };
+  return keyPair;
 }
 
 /** Names of the keys in the datadir, sorted. */
