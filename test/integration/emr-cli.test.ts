@@ -1,0 +1,89 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toHex } from '../../src/codec/bytes.ts';
+import { demoKeys } from '../../src/cli/commands/dev.ts';
+import { killAll, rpcResult, rpcUrlOf, runCliToEnd, spawnCli, waitFor, type CliProcess } from '../helpers/process.ts';
+
+const FHIR_FILE = new URL('../fixtures/fhir/patient-summary-collection.json', import.meta.url).pathname;
+
+/**
+ * The whole record flow through the `medchain` CLI against a real dev node process (PoS, LevelDB): the
+ * patient adds a FHIR record and shares it, the doctor reads exactly the plaintext, the read is in the audit
+ * trail, revocation and erasure take effect, each refusal with its own reason.
+ */
+describe('EMR flow through the medchain CLI and a real node', () => {
+  let dir = '';
+  let node: CliProcess;
+  let rpcUrl = '';
+  const keys = demoKeys();
+  const cli = (...args: string[]) => runCliToEnd([...args, '--datadir', dir, '--rpc', rpcUrl], { timeoutMs: 60_000 });
+  const query = (...args: string[]) => runCliToEnd([...args, '--rpc', rpcUrl], { timeoutMs: 60_000 });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'medchain-emr-cli-'));
+    node = spawnCli(['dev', '--datadir', dir, '--rpc-port', '0', '--log-format', 'json']);
+    rpcUrl = await rpcUrlOf(node);
+    // The dev chain attests its demo doctor in its first block.
+    await waitFor('the demo doctor attested', async () => {
+      const identity = await rpcResult<{ attestations: unknown[] } | null>(rpcUrl, 'identity_get', [toHex(keys.doctor.publicKey)]);
+      return identity !== null && identity.attestations.length > 0 ? true : undefined;
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await killAll();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('add, grant, read, audit, revoke, erase', async () => {
+    const added = await cli('record', 'add', '--key', 'patient', '--file', FHIR_FILE);
+    expect(added.code, added.stderr).toBe(0);
+    const recordId = added.stdout.trim();
+    expect(recordId).toMatch(/^[0-9a-f]{64}$/);
+
+    // Before any grant the doctor is refused, and gets nothing.
+    const out = join(dir, 'read.json');
+    const refused = await cli('record', 'read', '--key', 'doctor', '--record', recordId, '--purpose', 'TREAT', '--out', out);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('NO_GRANT');
+
+    const granted = await cli('access', 'grant', '--key', 'patient', '--record', recordId, '--to', toHex(keys.doctor.publicKey), '--scope', 'read', '--expires', '7d');
+    expect(granted.code, granted.stderr).toBe(0);
+    const holders = await query('access', 'list', '--record', recordId);
+    expect(JSON.parse(holders.stdout)).toMatchObject([{ grantee: toHex(keys.doctor.publicKey), scope: ['read'], active: true }]);
+
+    const read = await cli('record', 'read', '--key', 'doctor', '--record', recordId, '--purpose', 'TREAT', '--out', out);
+    expect(read.code, read.stderr).toBe(0);
+    expect(await readFile(out)).toEqual(await readFile(FHIR_FILE));
+
+    const audit = JSON.parse((await query('audit', '--record', recordId)).stdout);
+    const reads = audit.entries.filter((e: { action: string }) => e.action === 'access.read');
+    expect(reads.some((e: { actor: string; purpose: string }) => e.actor === toHex(keys.doctor.publicKey) && e.purpose === 'TREAT')).toBe(true);
+    expect(audit.deniedReads).toMatchObject([{ requester: toHex(keys.doctor.publicKey), code: 'NO_GRANT' }]);
+
+    const revoked = await cli('access', 'revoke', '--key', 'patient', '--record', recordId, '--from', toHex(keys.doctor.publicKey));
+    expect(revoked.code, revoked.stderr).toBe(0);
+    const afterRevoke = await cli('record', 'read', '--key', 'doctor', '--record', recordId, '--purpose', 'TREAT', '--out', out);
+    expect(afterRevoke.code).toBe(1);
+    expect(afterRevoke.stderr).toContain('GRANT_REVOKED');
+
+    const erased = await cli('record', 'erase', '--key', 'patient', '--record', recordId);
+    expect(erased.code, erased.stderr).toBe(0);
+    const afterErase = await cli('record', 'read', '--key', 'patient', '--record', recordId, '--purpose', 'PATRQT', '--out', out);
+    expect(afterErase.code).toBe(1);
+    expect(afterErase.stderr).toContain('RECORD_ERASED');
+  }, 120_000);
+
+  it('refuses an invalid FHIR bundle before anything leaves the machine', async () => {
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Observation' } }] }));
+    const before = await rpcResult<{ height: number; mempoolSize: number }>(rpcUrl, 'node_info');
+    const result = await cli('record', 'add', '--key', 'patient', '--file', bad);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/not a valid FHIR R4 Bundle/);
+    expect(result.stderr).toMatch(/status|code/);
+    expect((await rpcResult<{ mempoolSize: number }>(rpcUrl, 'node_info')).mempoolSize).toBe(before.mempoolSize);
+  }, 60_000);
+});
