@@ -10,6 +10,8 @@ import { expectArray, expectBytes, expectBytesUpTo } from '../codec/fields.ts';
 import { decodeTransaction } from '../codec/transaction.ts';
 import { verify } from '../crypto/ed25519.ts';
 import { verifyCommitment } from '../envelope/commitment.ts';
+import { ENVELOPE_KIND, FORMAT_VERSION } from '../envelope/format.ts';
+import { KEY_ENVELOPE_LENGTH } from '../envelope/keyEnvelope.ts';
 import { getAccount, getRecord, getRecordVersion } from '../state/accessors.ts';
 import type { RecordMeta, RecordVersion } from '../types/record.ts';
 import { TxType, type ReadRecordBody, type Transaction } from '../types/transaction.ts';
@@ -31,6 +33,7 @@ export const EmrErrorCode = {
   WrongChain: 'WRONG_CHAIN',
   NotUploader: 'NOT_OWNER_OR_AUTHOR',
   UnknownReader: 'UNKNOWN_READER',
+  MalformedEnvelope: 'MALFORMED_ENVELOPE',
   NotARead: 'NOT_A_READ_REQUEST',
   ReadDenied: 'READ_DENIED',
   ReadNotRecorded: 'READ_NOT_RECORDED',
@@ -135,8 +138,12 @@ export class RecordService {
       if (!bytesEqual(request.uploader, record.owner) && !bytesEqual(request.uploader, version.author)) {
         throw new EmrError(EmrErrorCode.NotUploader, "only the record's owner or this version's author may upload its envelopes");
       }
-      for (const { reader } of request.envelopes) {
+      for (const { reader, envelope } of request.envelopes) {
         if (getAccount(chain.state, reader) === undefined) throw new EmrError(EmrErrorCode.UnknownReader, `reader ${toHex(reader).slice(0, 16)}… is not registered`);
+        // [REJECT] An envelope has the key-envelope format (only its reader can check the rest)
+        if (envelope.length !== KEY_ENVELOPE_LENGTH || envelope[0] !== ENVELOPE_KIND || envelope[1] !== FORMAT_VERSION) {
+          throw new EmrError(EmrErrorCode.MalformedEnvelope, `a key envelope is ${KEY_ENVELOPE_LENGTH} bytes starting 'K' 0x01; the one for ${toHex(reader).slice(0, 16)}… is not`);
+        }
       }
       await chain.store.putBlobs(
         request.envelopes.map(({ reader, envelope }) => ({ key: blobKey.envelope(request.record, request.version, reader), value: envelope })),
