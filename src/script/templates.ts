@@ -3,9 +3,15 @@ import { IDENTITY_PATTERN } from './context.ts';
 import { PolicyError, PolicyErrorCode } from './errors.ts';
 import { CURRENT_POLICY_FLAGS } from './flags.ts';
 
-/** Rules every template starts from: the owner does everything; granted doctors do what their grant's scope says. */
+/**
+ * Rules every template starts from: the owner does everything; granted doctors do what their grant's scope says,
+ * but only while some hospital's attestation of them is valid (unrevoked, unexpired), so a hospital revoking a
+ * doctor cuts their access to every record. Cheapest and most selective check first: most refused requesters
+ * hold no grant and stop at granted(); the attestation scan comes last.
+ */
 const OWNER_RULE = 'allow read, write, delegate if requester == owner';
-const GRANTED_DOCTOR_RULE = 'allow read, write, delegate if granted(requester, action) and role(requester) == "doctor"';
+const GRANTED_DOCTOR_RULE =
+  'allow read, write, delegate if granted(requester, action) and role(requester) == "doctor" and attested(requester)';
 const EMERGENCY_RULE =
   'allow read if emergency and role(requester) == "doctor" and attested(requester) and purpose == "ETREAT"';
 
@@ -31,12 +37,13 @@ const SOURCES: Readonly<Record<PolicyTemplateName, { summary: string; params: re
     source: `# Only the owner.\n${OWNER_RULE}\n`,
   },
   'owner-and-granted-doctors': {
-    summary: 'The owner, plus doctors holding an unexpired, unrevoked grant whose scope covers the action (the default).',
+    summary:
+      'The owner, plus hospital-attested doctors holding an unexpired, unrevoked grant whose scope covers the action (the default).',
     params: [],
-    source: `# The owner, and doctors the owner granted access to (scope and expiry come from the grant).\n${OWNER_RULE}\n${GRANTED_DOCTOR_RULE}\n`,
+    source: `# The owner, and hospital-attested doctors the owner granted access to (scope and expiry come from the grant).\n${OWNER_RULE}\n${GRANTED_DOCTOR_RULE}\n`,
   },
   'emergency-access': {
-    summary: 'Owner and granted doctors, plus break-glass reads by any hospital-attested doctor stating purpose ETREAT.',
+    summary: 'Owner and granted attested doctors, plus break-glass reads by any hospital-attested doctor stating purpose ETREAT.',
     params: [],
     source: `# Owner and granted doctors, plus audited break-glass reads by attested doctors.\n${OWNER_RULE}\n${GRANTED_DOCTOR_RULE}\n${EMERGENCY_RULE}\n`,
   },

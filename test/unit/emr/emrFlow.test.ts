@@ -18,12 +18,16 @@ import { TxType, type TxBody } from '../../../src/types/transaction.ts';
 import { GENESIS_TIME, testKey, testTx } from '../../helpers/fixtures.ts';
 import { inProcessNode } from '../../helpers/inProcessNode.ts';
 
+const hospital = testKey('hospital');
 const patient = testKey('patient');
 const doctor = testKey('doctor');
 const stranger = testKey('stranger-doctor');
 const bundle = JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Condition', code: { text: 'asthma' } } }] });
 
-/** A patient, two doctors and helpers that play the client's side of the EMR flow against the node's RPC. */
+/**
+ * A patient, two doctors (`doctor` attested by the genesis hospital, as the default policy requires of granted
+ * doctors; `stranger` not) and helpers that play the client's side of the EMR flow against the node's RPC.
+ */
 async function world() {
   const node = await inProcessNode();
   const nonces = new Map<KeyPair, number>();
@@ -37,6 +41,8 @@ async function world() {
   };
   const nextNonce = (key: KeyPair) => nonces.get(key) ?? 0;
   for (const [key, role] of [[patient, 'patient'], [doctor, 'doctor'], [stranger, 'doctor']] as const) await send(key, { type: TxType.RegisterIdentity, role });
+  await node.produce();
+  await send(hospital, { type: TxType.AttestDoctor, doctor: doctor.publicKey, name: 'Dr A', licence: 'L1', expiresAt: GENESIS_TIME + 10 * 365 * 86_400_000 });
   await node.produce();
 
   /** Encrypts, commits on chain, uploads the ciphertext, and shares envelopes with `readers` (the owner always). */

@@ -79,6 +79,10 @@ describe("the node's RPC methods", () => {
     expect((await check()).result).toMatchObject({ decision: 'deny', reason: 'no rule allows read' });
     await submit(testTx(patient, 2, { type: TxType.GrantAccess, record: create.id, grantee: doctor.publicKey, scope: ['read'], expiresAt: null }));
     await produce();
+    // Granted but not attested by any hospital: the default policy still refuses.
+    expect((await check()).result).toMatchObject({ decision: 'deny', reason: 'no rule allows read' });
+    await submit(testTx(hospital, 0, { type: TxType.AttestDoctor, doctor: doctor.publicKey, name: 'Dr B', licence: 'L-9', expiresAt: GENESIS_TIME + 1e12 }));
+    await produce();
     expect((await check()).result).toMatchObject({ decision: 'allow', rule: 2 });
     expect((await call('access_check', [record, toHex(doctor.publicKey), 'write'])).result.decision).toBe('deny');
     expect((await call('access_check', ['11'.repeat(32), toHex(doctor.publicKey), 'read'])).error).toMatchObject({ code: -32020, data: { reason: 'NO_SUCH_RECORD' } });

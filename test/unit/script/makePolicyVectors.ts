@@ -42,7 +42,7 @@ export interface PolicyVector {
 
 // Identities: one byte repeated 32 times, named for the part they play.
 const PATIENT = 'aa'.repeat(32);
-const DOCTOR = 'bb'.repeat(32); // attested by HOSPITAL, granted read+write until LATER
+const DOCTOR = 'bb'.repeat(32); // attested by HOSPITAL until LATEST, granted read+write until LATER
 const ER_DOCTOR = 'cc'.repeat(32); // attested by HOSPITAL, no grant
 const HOSPITAL = 'dd'.repeat(32);
 const HOSPITAL2 = 'ee'.repeat(32);
@@ -51,9 +51,15 @@ const REVOKED_DOCTOR = '22'.repeat(32); // grant revoked
 const EXPIRED_DOCTOR = '33'.repeat(32); // grant expired
 const LAPSED_DOCTOR = '44'.repeat(32); // attestation revoked by HOSPITAL, expired from HOSPITAL2
 const RELATIVE = '55'.repeat(32); // patient role, read grant with no expiry
+// Doctors granted read+write until LATER, whose attestations differ (the default policy needs a valid one from any hospital):
+const DISMISSED_DOCTOR = '66'.repeat(32); // attestation by HOSPITAL revoked
+const STALE_DOCTOR = '77'.repeat(32); // attestation by HOSPITAL expired at EARLIER
+const UNATTESTED_DOCTOR = '88'.repeat(32); // no attestation at all
+const MOVED_DOCTOR = '99'.repeat(32); // attestation by HOSPITAL revoked, attested by HOSPITAL2 until LATER
 
 const NOW = 1_700_000_000_000;
 const LATER = 1_800_000_000_000;
+const LATEST = 1_900_000_000_000;
 const EARLIER = 1_600_000_000_000;
 const MAX = 9007199254740991;
 
@@ -75,13 +81,23 @@ const WORLD = {
     [EXPIRED_DOCTOR]: 'doctor',
     [LAPSED_DOCTOR]: 'doctor',
     [RELATIVE]: 'patient',
+    [DISMISSED_DOCTOR]: 'doctor',
+    [STALE_DOCTOR]: 'doctor',
+    [UNATTESTED_DOCTOR]: 'doctor',
+    [MOVED_DOCTOR]: 'doctor',
   },
   attestations: {
-    [DOCTOR]: [{ hospital: HOSPITAL, expiresAt: LATER }],
+    [DOCTOR]: [{ hospital: HOSPITAL, expiresAt: LATEST }],
     [ER_DOCTOR]: [{ hospital: HOSPITAL, expiresAt: LATER, revoked: false }],
     [LAPSED_DOCTOR]: [
       { hospital: HOSPITAL, expiresAt: LATER, revoked: true },
       { hospital: HOSPITAL2, expiresAt: EARLIER },
+    ],
+    [DISMISSED_DOCTOR]: [{ hospital: HOSPITAL, expiresAt: LATER, revoked: true }],
+    [STALE_DOCTOR]: [{ hospital: HOSPITAL, expiresAt: EARLIER }],
+    [MOVED_DOCTOR]: [
+      { hospital: HOSPITAL, expiresAt: LATER, revoked: true },
+      { hospital: HOSPITAL2, expiresAt: LATER },
     ],
   },
   grants: {
@@ -89,18 +105,23 @@ const WORLD = {
     [REVOKED_DOCTOR]: { scope: ['read'], expiresAt: LATER, revoked: true },
     [EXPIRED_DOCTOR]: { scope: ['read'], expiresAt: EARLIER },
     [RELATIVE]: { scope: ['read'], expiresAt: null },
+    [DISMISSED_DOCTOR]: { scope: ['read', 'write'], expiresAt: LATER },
+    [STALE_DOCTOR]: { scope: ['read', 'write'], expiresAt: LATER },
+    [UNATTESTED_DOCTOR]: { scope: ['read', 'write'], expiresAt: LATER },
+    [MOVED_DOCTOR]: { scope: ['read', 'write'], expiresAt: LATER },
   },
 };
 
 const OWNER_RULE = 'allow read, write, delegate if requester == owner';
-const GRANTED_RULE = 'allow read, write, delegate if granted(requester, action) and role(requester) == "doctor"';
+const GRANTED_RULE = 'allow read, write, delegate if granted(requester, action) and role(requester) == "doctor" and attested(requester)';
 const EMERGENCY_RULE = 'allow read if emergency and role(requester) == "doctor" and attested(requester) and purpose == "ETREAT"';
-const DEFAULT_SOURCE = `# The owner, and doctors the owner granted access to (scope and expiry come from the grant).\n${OWNER_RULE}\n${GRANTED_RULE}\n`;
+const DEFAULT_SOURCE = `# The owner, and hospital-attested doctors the owner granted access to (scope and expiry come from the grant).\n${OWNER_RULE}\n${GRANTED_RULE}\n`;
 const EMERGENCY_SOURCE = `${OWNER_RULE}\n${GRANTED_RULE}\n${EMERGENCY_RULE}\n`;
 const hospitalSource = (h: string): string =>
   `${EMERGENCY_SOURCE}allow read if role(requester) == "doctor" and attested_by(requester, 0x${h})\n`;
 
-const DEFAULT_HEX = '0107031011400710101223310b10200506646f63746f7240';
+// Rule 2 is `(granted and role == "doctor") and attested`: 10 12 23 And(11) <role == "doctor"> And(2) 10 21, 20 bytes.
+const DEFAULT_HEX = '0107031011400714101223310b10200506646f63746f724031021021';
 const EMERGENCY_HEX = `${DEFAULT_HEX}011e16310b10200506646f63746f724031021021310a15050645545245415440`;
 
 const cases: PolicyVector[] = [];
@@ -138,11 +159,20 @@ table(
     ['attested doctor without a grant', { requester: ER_DOCTOR }, noRule()],
     ['break-glass is not part of the default', { requester: ER_DOCTOR, emergency: true, purpose: 'ETREAT' }, noRule()],
     ['grant expiry is exclusive: one ms before', { requester: DOCTOR, time: LATER - 1 }, allow(2)],
-    ['grant expiry is exclusive: at expiresAt', { requester: DOCTOR, time: LATER }, noRule()],
+    ['grant expiry is exclusive: at expiresAt (attestation still valid)', { requester: DOCTOR, time: LATER }, noRule()],
+    ['granted doctor whose attestation was revoked', { requester: DISMISSED_DOCTOR }, noRule()],
+    ['granted doctor whose attestation was revoked may not write', { requester: DISMISSED_DOCTOR, action: 'write' }, noRule('write')],
+    ['granted doctor whose attestation expired', { requester: STALE_DOCTOR }, noRule()],
+    ['granted doctor before the attestation expired', { requester: STALE_DOCTOR, time: EARLIER - 1 }, allow(2)],
+    ['attestation expiry is exclusive', { requester: STALE_DOCTOR, time: EARLIER }, noRule()],
+    ['granted doctor never attested', { requester: UNATTESTED_DOCTOR }, noRule()],
+    ['granted doctor attested by any hospital', { requester: MOVED_DOCTOR }, allow(2)],
+    ['granted doctor attested by any hospital writes', { requester: MOVED_DOCTOR, action: 'write' }, allow(2)],
   ],
   { program: DEFAULT_HEX, flags: 'current' },
 );
-add({ name: 'default policy: steps of a granted read', source: DEFAULT_SOURCE, flags: 'current', with: { requester: DOCTOR }, expect: { decision: 'allow', rule: 2, steps: 31 } });
+// Rule 1: 1 + 3 = 4. Rule 2: 1 + requester, action, granted (12) + and + role == "doctor" (13) + and + attested (11) = 39.
+add({ name: 'default policy: steps of a granted read', source: DEFAULT_SOURCE, flags: 'current', with: { requester: DOCTOR }, expect: { decision: 'allow', rule: 2, steps: 43 } });
 
 table(
   'owner-only template',
@@ -161,6 +191,8 @@ table(
   [
     ['owner reads', {}, allow(1)],
     ['granted doctor reads', { requester: DOCTOR }, allow(2)],
+    ['granted doctor whose attestation was revoked', { requester: DISMISSED_DOCTOR }, noRule()],
+    ['granted doctor whose attestation was revoked, emergency, ETREAT', { requester: DISMISSED_DOCTOR, emergency: true, purpose: 'ETREAT' }, noRule()],
     ['attested doctor, emergency, ETREAT', { requester: ER_DOCTOR, emergency: true, purpose: 'ETREAT' }, allow(3)],
     ['attested doctor, emergency, wrong purpose', { requester: ER_DOCTOR, emergency: true, purpose: 'TREAT' }, noRule()],
     ['attested doctor, ETREAT but no emergency flag', { requester: ER_DOCTOR, purpose: 'ETREAT' }, noRule()],
@@ -177,6 +209,9 @@ table(
   hospitalSource(HOSPITAL),
   [
     ['doctor attested by the hospital reads', { requester: ER_DOCTOR }, allow(4)],
+    ['granted doctor attested by the hospital writes', { requester: DOCTOR, action: 'write' }, allow(2)],
+    ['granted doctor whose attestation was revoked', { requester: DISMISSED_DOCTOR }, noRule()],
+    ['granted doctor attested by another hospital reads through the grant', { requester: MOVED_DOCTOR }, allow(2)],
     ['doctor whose attestation was revoked', { requester: LAPSED_DOCTOR }, noRule()],
     ['attested doctor may not write', { requester: ER_DOCTOR, action: 'write' }, noRule('write')],
     ['hospital itself is not a doctor', { requester: HOSPITAL }, noRule()],

@@ -38,6 +38,7 @@ const context = file(
     height: 10,
     time: 1_700_000_000_000,
     roles: { [DOCTOR]: 'doctor' },
+    attestations: { [DOCTOR]: [{ hospital: HOSPITAL, expiresAt: 1_900_000_000_000 }] },
     grants: { [DOCTOR]: { scope: ['read'], expiresAt: 1_800_000_000_000 } },
   }),
 );
@@ -67,7 +68,7 @@ describe('medchain policy', () => {
   it('compile prints hex, or writes binary or hex to --out', async () => {
     const printed = await cli('compile', source);
     expect(printed).toMatchObject({ code: 0, out: toHex(DEFAULT_POLICY) });
-    expect(printed.err).toMatch(/24 bytes, 2 rules/);
+    expect(printed.err).toMatch(/28 bytes, 2 rules/);
 
     const bin = join(dir, 'record.bin');
     expect((await cli('compile', source, '--out', bin)).code).toBe(0);
@@ -102,7 +103,7 @@ describe('medchain policy', () => {
     for (const input of [bin, hexFile, toHex(DEFAULT_POLICY), source]) {
       const result = await cli('check', input);
       expect(result.code).toBe(0);
-      expect(result.out).toMatch(/^ok: 24 bytes, format v1, 2 rules, stack depth \d+, nesting depth \d+, flags RequesterBoundAllow,AttestedEmergency$/);
+      expect(result.out).toMatch(/^ok: 28 bytes, format v1, 2 rules, stack depth \d+, nesting depth \d+, flags RequesterBoundAllow,AttestedEmergency$/);
     }
   });
 
@@ -119,7 +120,7 @@ describe('medchain policy', () => {
     const result = await cli('disasm', toHex(DEFAULT_POLICY));
     expect(result.code).toBe(0);
     expect(result.out).toBe(
-      'allow read, write, delegate if requester == owner\nallow read, write, delegate if granted(requester, action) and role(requester) == "doctor"',
+      'allow read, write, delegate if requester == owner\nallow read, write, delegate if granted(requester, action) and role(requester) == "doctor" and attested(requester)',
     );
     const roundTrip = await cli('compile', file('round.policy', result.out));
     expect(roundTrip.out).toBe(toHex(DEFAULT_POLICY));
@@ -129,14 +130,18 @@ describe('medchain policy', () => {
   });
 
   it('eval answers allow / deny / error with exit codes 0 / 1 / 3', async () => {
-    expect(await cli('eval', source, '--context', context)).toMatchObject({ code: 0, out: 'allow (rule 2, 31 steps)' });
+    expect(await cli('eval', source, '--context', context)).toMatchObject({ code: 0, out: 'allow (rule 2, 43 steps)' });
     expect(await cli('eval', toHex(DEFAULT_POLICY), '--context', context, '--action', 'delegate')).toMatchObject({
       code: 1,
-      out: 'deny: no rule allows delegate (18 steps)',
+      out: 'deny: no rule allows delegate (19 steps)',
     });
     const json = await cli('eval', source, '--context', context, '--requester', PATIENT, '--json');
     expect(JSON.parse(json.out)).toEqual({ decision: 'allow', rule: 1, steps: 4 });
     expect((await cli('eval', source, '--context', context, '--time', '1800000000000')).code).toBe(1);
+    // A granted doctor whose attestation the hospital revoked is refused.
+    const revoked = { attestations: { [DOCTOR]: [{ hospital: HOSPITAL, expiresAt: 1_900_000_000_000, revoked: true }] } };
+    const dismissed = file('dismissed.json', JSON.stringify({ ...JSON.parse(readFileSync(context, 'utf8')), ...revoked }));
+    expect(await cli('eval', source, '--context', dismissed)).toMatchObject({ code: 1, out: 'deny: no rule allows read (43 steps)' });
     const badContext = await cli('eval', source, '--context', context, '--action', 'erase');
     expect(badContext.code).toBe(3);
     expect(badContext.out).toMatch(/^error INVALID_CONTEXT: .*context\.action/);
@@ -160,7 +165,7 @@ describe('medchain policy', () => {
     );
     const policy = file('emergency.policy', (await cli('templates', 'emergency-access')).out);
     expect((await cli('eval', policy, '--context', emergency)).code).toBe(1);
-    expect((await cli('eval', policy, '--context', emergency, '--emergency', '--purpose', 'ETREAT')).out).toBe('allow (rule 3, 50 steps)');
+    expect((await cli('eval', policy, '--context', emergency, '--emergency', '--purpose', 'ETREAT')).out).toBe('allow (rule 3, 51 steps)');
   });
 
   it('templates lists, prints and fills templates', async () => {

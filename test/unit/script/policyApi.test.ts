@@ -163,6 +163,13 @@ describe('evaluatePolicy', () => {
     expect(calls).toEqual([]);
     expect(evaluatePolicy(DEFAULT_POLICY, { ...ctx, requester: DOCTOR }, CURRENT_POLICY_FLAGS).decision).toBe('deny');
     expect(calls).toEqual(['grantOf bb']);
+    // Cheapest, most selective lookup first: a granted doctor costs the grant, then the role, then the attestations.
+    calls.length = 0;
+    const granted = { ...ctx, requester: DOCTOR, grantOf: (id: string) => (calls.push(`grantOf ${id.slice(0, 2)}`), { scope: ['read' as const], expiresAt: null, revoked: false }) };
+    expect(evaluatePolicy(DEFAULT_POLICY, { ...granted, roleOf: (id: string) => (calls.push(`roleOf ${id.slice(0, 2)}`), 'doctor' as const) }, CURRENT_POLICY_FLAGS)).toMatchObject({
+      decision: 'deny',
+    });
+    expect(calls).toEqual(['grantOf bb', 'roleOf bb', 'attestationsOf bb']);
   });
 
   it('reports invalid bytecode with the checker code and offset', () => {
@@ -187,7 +194,7 @@ describe('checkProgram', () => {
   it('describes a valid program', () => {
     expect(checkProgram(DEFAULT_POLICY, CURRENT_POLICY_FLAGS)).toEqual({
       ok: true,
-      info: { version: 1, bytes: 24, rules: 2, maxStackDepth: 2, maxNestingDepth: 4 },
+      info: { version: 1, bytes: 28, rules: 2, maxStackDepth: 2, maxNestingDepth: 5 },
     });
   });
 

@@ -17,6 +17,8 @@ const patient = testKey('patient');
 const doctor = testKey('doctor');
 const otherDoctor = testKey('other-doctor');
 const commitment = new Uint8Array(32).fill(7);
+/** Far beyond every block time these tests use. */
+const FAR_FUTURE = GENESIS_TIME + 10 * 365 * 86_400_000;
 
 /** A state after genesis plus a patient and two doctors, with helpers to send transactions at chosen times. */
 function world() {
@@ -49,7 +51,10 @@ function world() {
   send(otherDoctor, { type: TxType.RegisterIdentity, role: 'doctor' });
   const record = send(patient, { type: TxType.CreateRecord, commitment, size: 1234, contentType: 'application/fhir+json', policy: DEFAULT_POLICY }).id;
   const version = () => ({ type: TxType.AddRecordVersion, record, commitment, size: 99, contentType: 'application/pdf' }) as const;
-  return { state, send, refuse, record, version };
+  /** The genesis hospital attests `key` (the default policy lets granted doctors act only while attested). */
+  const attest = (key: KeyPair) =>
+    send(hospital, { type: TxType.AttestDoctor, doctor: key.publicKey, name: 'Dr A', licence: 'L1', expiresAt: FAR_FUTURE });
+  return { state, send, refuse, record, version, attest };
 }
 
 describe('records and access (state transition with policies)', () => {
@@ -68,7 +73,8 @@ describe('records and access (state transition with policies)', () => {
   });
 
   it('lets a doctor add a version only while a write grant holds: not before, not after expiry, not after revocation', () => {
-    const { send, refuse, record, version, state } = world();
+    const { send, refuse, record, version, state, attest } = world();
+    attest(doctor);
     expect(refuse(doctor, version())).toBe('NO_GRANT');
     const expiresAt = GENESIS_TIME + 10_000;
     send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read', 'write'], expiresAt });
@@ -83,14 +89,26 @@ describe('records and access (state transition with policies)', () => {
     expect(refuse(patient, { type: TxType.RevokeAccess, record, grantee: doctor.publicKey })).toBe('GRANT_ALREADY_REVOKED');
   });
 
+  it("a granted doctor loses access when the hospital revokes the doctor's attestation", () => {
+    const { send, refuse, record, version, state, attest } = world();
+    attest(doctor);
+    send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read', 'write'], expiresAt: null });
+    send(doctor, version());
+    send(hospital, { type: TxType.RevokeAttestation, doctor: doctor.publicKey, reason: 'licence suspended' });
+    expect(refuse(doctor, version())).toBe('ATTESTATION_REVOKED');
+    expect(getRecord(state, record)!.versionCount).toBe(2);
+  });
+
   it('a read grant does not let a doctor write', () => {
-    const { send, refuse, record, version } = world();
+    const { send, refuse, record, version, attest } = world();
+    attest(doctor);
     send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read'], expiresAt: null });
     expect(refuse(doctor, version())).toBe('SCOPE_NOT_GRANTED');
   });
 
   it('delegation: a delegate may grant read or write where the policy allows, never delegate', () => {
-    const { send, refuse, record, state } = world();
+    const { send, refuse, record, state, attest } = world();
+    attest(doctor);
     const readGrant = { type: TxType.GrantAccess, record, grantee: otherDoctor.publicKey, scope: ['read'], expiresAt: null } as const;
     expect(refuse(doctor, readGrant)).toBe('NO_GRANT');
     send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read', 'delegate'], expiresAt: null });
@@ -145,7 +163,8 @@ describe('records and access (state transition with policies)', () => {
   });
 
   it('records a read only where the policy allows it, for an existing version', () => {
-    const { send, refuse, record } = world();
+    const { send, refuse, record, attest } = world();
+    attest(doctor);
     const read = (overrides: Partial<{ version: number; purpose: string; emergency: boolean; reason: string }> = {}) =>
       ({ type: TxType.ReadRecord, record, version: 0, purpose: 'TREAT', emergency: false, reason: '', ...overrides }) as const;
     expect(refuse(doctor, read())).toBe('NO_GRANT');
