@@ -34,6 +34,8 @@ const world = {
   time: NOW,
   roles: { [PATIENT]: 'patient', [DOCTOR]: 'doctor' },
   grants: { [DOCTOR]: { scope: ['read', 'write'], expiresAt: NOW + 86_400_000 } },
+  // The default policy lets a granted doctor in only while a hospital's attestation holds.
+  attestations: { [DOCTOR]: [{ hospital: 'cc'.repeat(32), expiresAt: NOW + 365 * 86_400_000 }] },
 };
 const ownerReads = contextFromJson({ ...world, requester: PATIENT });
 const doctorReads = contextFromJson({ ...world, requester: DOCTOR });
