@@ -38,6 +38,8 @@ interface TxStatus {
 export interface RecordRead {
   readonly plaintext: Uint8Array;
   readonly receipt: { readonly txId: string; readonly height: number; readonly blockHash: string };
+  /** Break-glass: the key came from a hospital's escrow, not from an envelope the patient made for this reader. */
+  readonly escrowed: boolean;
 }
 
 /**
@@ -64,15 +66,18 @@ export class EmrClient {
     return this.#send({ type: TxType.RegisterIdentity, role });
   }
 
-  /** Encrypts `plaintext` as a new record owned by this patient; uploads its ciphertext and the owner's envelope. */
-  async createRecord(plaintext: Uint8Array, contentType: string, policy: Uint8Array = DEFAULT_POLICY): Promise<string> {
+  /**
+   * Encrypts `plaintext` as a new record owned by this patient; uploads its ciphertext, the owner's envelope,
+   * and envelopes for `escrow` (hospitals that may re-wrap the key for a doctor's recorded break-glass read).
+   */
+  async createRecord(plaintext: Uint8Array, contentType: string, policy: Uint8Array = DEFAULT_POLICY, escrow: readonly Uint8Array[] = []): Promise<string> {
     const { chainId, random } = this.#options;
     // Version 0 is encrypted before its record id (the creating tx id) exists, so its associated data has none.
     const { ciphertext, dataKey } = encryptRecord(plaintext, { random, associatedData: recordAssociatedData(chainId, null, 0) });
     const salt = newCommitmentSalt(random);
     const body: TxBody = { type: TxType.CreateRecord, commitment: commitCiphertext(ciphertext, salt), size: ciphertext.length, contentType, policy };
     const recordId = await this.#send(body);
-    await this.#upload(recordId, 0, salt, ciphertext, dataKey, [this.#key.publicKey]);
+    await this.#upload(recordId, 0, salt, ciphertext, dataKey, [this.#key.publicKey, ...escrow]);
     return recordId;
   }
 
@@ -114,9 +119,9 @@ export class EmrClient {
 
   /** Reads and decrypts a version; the signed request is recorded on chain before the node answers. */
   async read(recordId: string, version: number, purpose: string, emergency?: { reason: string }): Promise<RecordRead> {
-    const { dataKey, ciphertext, receipt } = await this.#readKey(recordId, version, purpose, emergency);
+    const { dataKey, ciphertext, receipt, escrowed: answer } = await this.#readKey(recordId, version, purpose, emergency);
     const associatedData = recordAssociatedData(this.#options.chainId, version === 0 ? null : fromHex(recordId)!, version);
-    return { plaintext: decryptRecord(ciphertext, dataKey, associatedData), receipt };
+    return { plaintext: decryptRecord(ciphertext, dataKey, associatedData), receipt, escrowed: answer };
   }
 
   async #readKey(recordId: string, version: number, purpose: string, emergency?: { reason: string }) {
@@ -129,11 +134,16 @@ export class EmrClient {
       },
       this.#key.secretKey,
     );
-    const answer = await this.#rpc.call<{ txId: string; height: number; blockHash: string; salt: string; ciphertext: string; envelope: string }>('emr_read', [
+    const answer = await this.#rpc.call<{ txId: string; height: number; blockHash: string; salt: string; ciphertext: string; envelope: string; escrowed: boolean }>('emr_read', [
       toHex(tx.bytes),
     ]);
     const dataKey = unwrapDataKey(fromHex(answer.envelope)!, this.#key.seed, recordAssociatedData(this.#options.chainId, fromHex(recordId)!, version));
-    return { dataKey, ciphertext: base64ToBytes(answer.ciphertext), receipt: { txId: answer.txId, height: answer.height, blockHash: answer.blockHash } };
+    return {
+      dataKey,
+      ciphertext: base64ToBytes(answer.ciphertext),
+      receipt: { txId: answer.txId, height: answer.height, blockHash: answer.blockHash },
+      escrowed: answer.escrowed,
+    };
   }
 
   async #upload(recordId: string, version: number, salt: Uint8Array, ciphertext: Uint8Array, dataKey: Uint8Array, readers: readonly Uint8Array[]): Promise<void> {

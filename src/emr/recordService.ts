@@ -8,8 +8,10 @@ import { decodeEnvelopeUpload, type EnvelopeUpload } from '../codec/envelopeUplo
 import { DecodeError } from '../codec/errors.ts';
 import { expectArray, expectBytes, expectBytesUpTo } from '../codec/fields.ts';
 import { decodeTransaction } from '../codec/transaction.ts';
-import { verify } from '../crypto/ed25519.ts';
+import { verify, type KeyPair } from '../crypto/ed25519.ts';
 import { verifyCommitment } from '../envelope/commitment.ts';
+import { recordAssociatedData, unwrapDataKey, wrapDataKey } from '../envelope/index.ts';
+import { secureRandom } from '../envelope/random.ts';
 import { ENVELOPE_KIND, FORMAT_VERSION } from '../envelope/format.ts';
 import { KEY_ENVELOPE_LENGTH } from '../envelope/keyEnvelope.ts';
 import { getAccount, getRecord, getRecordVersion } from '../state/accessors.ts';
@@ -63,6 +65,8 @@ export interface ServedRead {
   readonly salt: Uint8Array;
   readonly ciphertext: Uint8Array;
   readonly envelope: Uint8Array;
+  /** True when the envelope was re-wrapped from the hospital's escrow for a break-glass read. */
+  readonly escrowed: boolean;
 }
 
 /** A refused read, kept on this node (never on chain: only permitted reads are). */
@@ -77,6 +81,11 @@ export interface DeniedRead {
 }
 
 export interface RecordServiceModules {
+  /**
+   * This node's hospital key, if it is one: for break-glass reads it re-wraps a data key the patient escrowed
+   * to this hospital, to the requesting doctor, for that one response.
+   */
+  readonly escrow?: KeyPair;
   readonly chain: Chain;
   readonly mempool: Mempool;
   readonly logger: Logger;
@@ -184,7 +193,12 @@ export class RecordService {
       const stored = await store.getBlob(blobKey.ciphertext(body.record, body.version));
       if (stored === undefined) throw new EmrError(EmrErrorCode.CiphertextUnavailable, 'the read is recorded, but this node holds no ciphertext for that version yet');
       const [salt, ciphertext] = expectArray(decodeCanonical(stored, MAX_CIPHERTEXT_BYTES + 1024, 'blob'), 2, 'blob');
-      const envelope = await store.getBlob(blobKey.envelope(body.record, body.version, tx.sender));
+      let envelope = await store.getBlob(blobKey.envelope(body.record, body.version, tx.sender));
+      let escrowed = false;
+      if (envelope === undefined && body.emergency) {
+        envelope = await this.#fromEscrow(body.record, body.version, tx.sender);
+        escrowed = envelope !== undefined;
+      }
       if (envelope === undefined) {
         throw new EmrError(EmrErrorCode.EnvelopeUnavailable, `the read is recorded, but no key envelope for this reader was uploaded (ask the ${bytesEqual(record.owner, tx.sender) ? 'record' : "record's owner"} to share it)`);
       }
@@ -197,6 +211,7 @@ export class RecordService {
         salt: expectBytes(salt, 32, 'blob.salt'),
         ciphertext: expectBytesUpTo(ciphertext, MAX_CIPHERTEXT_BYTES, 'blob.ciphertext'),
         envelope,
+        escrowed,
       };
     });
   }
@@ -210,6 +225,18 @@ export class RecordService {
       out.push({ time, requester: key.slice(41, 73), version, purpose, emergency, reason, code });
     }
     return out;
+  }
+
+  /** Re-wraps the data key the patient escrowed to this hospital, for the doctor whose emergency read is on chain. */
+  async #fromEscrow(record: Uint8Array, version: number, reader: Uint8Array): Promise<Uint8Array | undefined> {
+    const escrow = this.#m.escrow;
+    if (escrow === undefined) return undefined;
+    const escrowEnvelope = await this.#m.chain.store.getBlob(blobKey.envelope(record, version, escrow.publicKey));
+    if (escrowEnvelope === undefined) return undefined;
+    const associatedData = recordAssociatedData(this.#m.chain.genesisSpec.chainId, record, version);
+    const dataKey = unwrapDataKey(escrowEnvelope, escrow.seed, associatedData);
+    this.#m.logger.warn({ record: toHex(record), version, reader: toHex(reader) }, 'break-glass read: re-wrapped an escrowed data key');
+    return wrapDataKey(dataKey, reader, { random: secureRandom, associatedData });
   }
 
   #liveVersion(id: Uint8Array, versionNumber: number): { record: RecordMeta; version: RecordVersion } {

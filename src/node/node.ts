@@ -6,7 +6,7 @@ import { BlockProducer } from '../chain/producer.ts';
 import { PosSealer, PowSealer, type Sealer } from '../chain/sealer.ts';
 import { SignatureCache } from '../chain/signatureVerifier.ts';
 import { WorkerSignatureVerifier } from '../chain/verifyPool.ts';
-import { toHex } from '../codec/bytes.ts';
+import { bytesEqual, toHex } from '../codec/bytes.ts';
 import { createEngine } from '../consensus/index.ts';
 import { loadKey } from '../keys/keystore.ts';
 import { createDispatcher } from '../rpc/dispatcher.ts';
@@ -125,7 +125,8 @@ export class MedchainNode implements Startable {
     this.#mempool = mempool;
 
     if (config.rpc.enabled) {
-      const records = new RecordService({ chain, mempool, logger: logger.child({ module: 'emr' }), clock: this.#clock });
+      const isHospital = validator !== undefined && genesis.hospitals.some((h) => bytesEqual(h.id, validator.publicKey));
+      const records = new RecordService({ chain, mempool, escrow: isHospital ? validator : undefined, logger: logger.child({ module: 'emr' }), clock: this.#clock });
       const queries = new RecordQueries(chain, records);
       const methods = createNodeMethods({ chain, mempool, records, queries, version: MEDCHAIN_VERSION, validator: validator?.publicKey, startedAt: this.#clock(), clock: this.#clock });
       const dispatcher = createDispatcher(methods, {

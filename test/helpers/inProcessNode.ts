@@ -45,7 +45,7 @@ export async function inProcessNode() {
     signatureCache: cache,
   });
   chain.onHead((block) => mempool.onBlock(block));
-  const records = new RecordService({ chain, mempool, logger: silentLogger, clock: () => now.t });
+  const records = new RecordService({ chain, mempool, escrow: hospital, logger: silentLogger, clock: () => now.t });
   const queries = new RecordQueries(chain, records);
   const dispatcher = createDispatcher(
     createNodeMethods({ chain, mempool, records, queries, version: 'test', validator: hospital.publicKey, startedAt: 0, clock: () => now.t }),

@@ -76,6 +76,22 @@ describe('EMR flow through the medchain CLI and a real node', () => {
     expect(afterErase.stderr).toContain('RECORD_ERASED');
   }, 120_000);
 
+  it("break-glass: an attested doctor reads a record escrowed to the hospital, flagged in the patient's trail", async () => {
+    const added = await cli('record', 'add', '--key', 'patient', '--file', FHIR_FILE, '--policy', 'emergency-access');
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stderr).toContain('escrowed to 1 hospital');
+    const recordId = added.stdout.trim();
+    const out = join(dir, 'emergency.json');
+    const noReason = await cli('record', 'read', '--key', 'doctor', '--record', recordId, '--purpose', 'ETREAT', '--emergency', ' ', '--out', out);
+    expect(noReason.code).toBe(1);
+    expect(noReason.stderr).toContain('EMERGENCY_REASON_REQUIRED');
+    const read = await cli('record', 'read', '--key', 'doctor', '--record', recordId, '--purpose', 'ETREAT', '--emergency', 'unconscious in the ED', '--out', out);
+    expect(read.code, read.stderr).toBe(0);
+    expect(await readFile(out)).toEqual(await readFile(FHIR_FILE));
+    const audit = JSON.parse((await query('audit', '--patient', toHex(keys.patient.publicKey))).stdout);
+    expect(audit.entries.at(-1)).toMatchObject({ action: 'access.read', emergency: true, reason: 'unconscious in the ED', purpose: 'ETREAT', record: recordId });
+  }, 60_000);
+
   it('refuses an invalid FHIR bundle before anything leaves the machine', async () => {
     const bad = join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Observation' } }] }));

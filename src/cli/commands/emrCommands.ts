@@ -139,6 +139,8 @@ export const recordCommand: Command = {
         emergency: { type: 'string' },
         out: { type: 'string' },
         granted: { type: 'boolean' },
+        escrow: { type: 'boolean' },
+        'no-escrow': { type: 'boolean' },
       },
       true,
     );
@@ -149,6 +151,7 @@ export const recordCommand: Command = {
           ...COMMON_HELP,
           ['--file <path>', 'add: a FHIR R4 Bundle (validated) or a PDF/image/DICOM file'],
           ['--policy <template>', `add: ${Object.keys(POLICY_TEMPLATES).join(', ')} (default owner-and-granted-doctors)`],
+          ['--escrow / --no-escrow', "add: escrow the key to the chain's hospitals for break-glass reads (default: on with emergency policies)"],
           ['--record <id>', 'read/erase: the record id'],
           ['--version <n>', 'read: the version (default the latest)'],
           ['--purpose <code>', 'read: HL7 purpose of use, e.g. TREAT, ETREAT, PATRQT'],
@@ -164,8 +167,14 @@ export const recordCommand: Command = {
         case 'add': {
           if (values.file === undefined) throw new UsageError('record add needs --file');
           const upload = await readUpload(values.file, values.type, io);
-          const { client } = await clientOf(values);
-          const id = await client.createRecord(upload.bytes, upload.contentType, policyFrom(values.policy, values.hospital));
+          const { client, rpc } = await clientOf(values);
+          // Break-glass only means something if an attested doctor can get the key without the patient:
+          // emergency policies escrow it to the chain's hospitals unless the patient says no.
+          const emergencyPolicy = values.policy === 'emergency-access' || values.policy === 'hospital-doctors';
+          const escrow = values['no-escrow'] ? false : values.escrow === true || emergencyPolicy;
+          const hospitals = escrow ? (await rpc.call<{ id: string }[]>('identity_hospitals', [])).map((h) => fromHex(h.id)!) : [];
+          const id = await client.createRecord(upload.bytes, upload.contentType, policyFrom(values.policy, values.hospital), hospitals);
+          if (escrow) io.err(`the data key is escrowed to ${hospitals.length} hospital(s) for recorded break-glass reads`);
           io.out(values.json ? JSON.stringify({ recordId: id, contentType: upload.contentType, bytes: upload.bytes.length }) : id);
           io.err(`record ${id} created (${upload.contentType}, ${upload.bytes.length} bytes, encrypted on this machine)`);
           return 0;

@@ -128,6 +128,7 @@ export function emrMethods(api: NodeApi): RpcMethod[] {
           salt: HexString,
           ciphertext: Type.String({ description: 'base64' }),
           envelope: HexString,
+          escrowed: Type.Boolean({ description: "break-glass: the envelope was re-wrapped from this hospital's escrow" }),
         }),
       },
       errors: ALL_REFUSALS,
@@ -143,6 +144,7 @@ export function emrMethods(api: NodeApi): RpcMethod[] {
             salt: toHex(read.salt),
             ciphertext: Buffer.from(read.ciphertext).toString('base64'),
             envelope: toHex(read.envelope),
+            escrowed: read.escrowed,
           };
         }),
     }),

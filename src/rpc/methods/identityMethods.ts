@@ -2,7 +2,7 @@ import Type from 'typebox';
 import { defineMethod, type RpcMethod } from '../method.ts';
 import { toHex } from '../../codec/bytes.ts';
 import { fingerprint } from '../../crypto/ed25519.ts';
-import { getAccount, getAttestations, getHospitalName } from '../../state/accessors.ts';
+import { getAccount, getAttestations, getHospitalName, getHospitals } from '../../state/accessors.ts';
 import { Hash32, HexString } from './json.ts';
 import type { NodeApi } from './nodeApi.ts';
 
@@ -22,6 +22,14 @@ const AttestationJson = Type.Object({
 export function identityMethods(api: NodeApi): RpcMethod[] {
   const { chain } = api;
   return [
+    defineMethod({
+      name: 'identity_hospitals',
+      summary: 'The hospitals of this chain: ids and names (patients escrow break-glass keys to them).',
+      params: [],
+      result: { name: 'hospitals', schema: Type.Array(Type.Object({ id: HexString, name: Type.String(), fingerprint: Type.String() })) },
+      handler: () =>
+        getHospitals(chain.state).map((id) => ({ id: toHex(id), name: getHospitalName(chain.state, id) ?? '', fingerprint: fingerprint(id) })),
+    }),
     defineMethod({
       name: 'identity_get',
       summary: "An account's role and nonce, a hospital's name, and a doctor's attestations; null if unregistered.",

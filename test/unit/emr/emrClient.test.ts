@@ -79,7 +79,7 @@ describe('EmrClient: the patient and doctor side of the flow', () => {
     }
   });
 
-  it('break-glass read by an attested doctor under the emergency-access policy, flagged in the trail', async () => {
+  it('break-glass: an attested doctor reads through the hospital escrow, recorded and flagged in the trail', async () => {
     const { client, rpc, node } = await setup();
     const patient = client('patient');
     const doctor = client('er-doctor');
@@ -88,10 +88,17 @@ describe('EmrClient: the patient and doctor side of the flow', () => {
     await attest(rpc, node.chainId, 'er-doctor');
     const policy = instantiatePolicyTemplate('emergency-access');
     if (!policy.ok) throw new Error(policy.error.message);
-    const recordId = await patient.createRecord(bundle, 'application/fhir+json', policy.program);
-    // The owner's envelope exists; the ER doctor has none, so the read is recorded but no key is served.
-    await expect(doctor.read(recordId, 0, 'ETREAT', { reason: 'anaphylaxis in the ED' })).rejects.toMatchObject({ reason: 'ENVELOPE_UNAVAILABLE' });
-    const trail = (await node.call('audit_trail', ['record', recordId])).result;
-    expect(trail.entries.at(-1)).toMatchObject({ action: 'access.read', emergency: true, reason: 'anaphylaxis in the ED', purpose: 'ETREAT' });
+    // Without escrow the read is recorded, but nobody can hand the doctor a key.
+    const plain = await patient.createRecord(bundle, 'application/fhir+json', policy.program);
+    await expect(doctor.read(plain, 0, 'ETREAT', { reason: 'anaphylaxis in the ED' })).rejects.toMatchObject({ reason: 'ENVELOPE_UNAVAILABLE' });
+    // With the key escrowed to the hospital, the hospital's node re-wraps it for this one recorded read.
+    const escrowed = await patient.createRecord(bundle, 'application/fhir+json', policy.program, [testKey('hospital').publicKey]);
+    const read = await doctor.read(escrowed, 0, 'ETREAT', { reason: 'anaphylaxis in the ED' });
+    expect(read.escrowed).toBe(true);
+    expect(fromUtf8(read.plaintext)).toBe(fromUtf8(bundle));
+    // Not without a stated emergency: an ordinary read by the same doctor is refused (no grant).
+    await expect(doctor.read(escrowed, 0, 'TREAT')).rejects.toMatchObject({ reason: 'NO_GRANT' });
+    const trail = (await node.call('audit_trail', ['record', escrowed])).result;
+    expect(trail.entries.at(-1)).toMatchObject({ action: 'access.read', emergency: true, reason: 'anaphylaxis in the ED', purpose: 'ETREAT', actor: toHex(testKey('er-doctor').publicKey) });
   });
 });
