@@ -23,6 +23,8 @@ export interface NodeInfo {
   /** The key this node proposes blocks with, if it is a validator. */
   readonly validator: Hex | null;
   readonly mempoolSize: number;
+  /** Reads this node refused since it started. */
+  readonly deniedReads: number;
   readonly uptimeMs: number;
 }
 

@@ -23,6 +23,7 @@ export const NODE_INFO: NodeInfo = {
   head: H('0b'),
   validator: H('0c'),
   mempoolSize: 2,
+  deniedReads: 1,
   uptimeMs: 1234,
 };
 export const HEADER: BlockHeaderJson = {
