@@ -66,6 +66,16 @@ export class EmrClient {
     return this.#send({ type: TxType.RegisterIdentity, role });
   }
 
+  /** As a hospital: attests that `doctor` is licensed until `expiresAt` (block time, ms). */
+  attest(doctor: Uint8Array, name: string, licence: string, expiresAt: number): Promise<string> {
+    return this.#send({ type: TxType.AttestDoctor, doctor, name, licence, expiresAt });
+  }
+
+  /** As a hospital: withdraws its attestation of `doctor`, which ends their access under the shipped policies. */
+  revokeAttestation(doctor: Uint8Array, reason: string): Promise<string> {
+    return this.#send({ type: TxType.RevokeAttestation, doctor, reason });
+  }
+
   /**
    * Encrypts `plaintext` as a new record owned by this patient; uploads its ciphertext, the owner's envelope,
    * and envelopes for `escrow` (hospitals that may re-wrap the key for a doctor's recorded break-glass read).

@@ -52,16 +52,16 @@ function requireHex32(value: string | undefined, flag: string): string {
   return value.replace(/^0x/, '').toLowerCase();
 }
 
-/** `30d`, `12h`, `90m`, an ISO date, or `never`: a block time in ms (null for never). */
+/** `30d`, `12h`, `90m`, `45s`, `1y`, an ISO date, or `never`: a block time in ms (null for never). */
 export function parseExpiry(text: string, now: number): number | null {
   if (text === 'never') return null;
-  const relative = /^(\d+)([mhdw])$/.exec(text);
+  const relative = /^(\d+)([smhdwy])$/.exec(text);
   if (relative) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[relative[2] as 'm' | 'h' | 'd' | 'w'];
+    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 365 * 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd' | 'w' | 'y'];
     return now + Number(relative[1]) * unit;
   }
   const date = Date.parse(text);
-  if (Number.isNaN(date)) throw new UsageError(`--expires takes 30d, 12h, 90m, 2w, an ISO date or never; got "${text}"`);
+  if (Number.isNaN(date)) throw new UsageError(`--expires takes 45s, 90m, 12h, 30d, 2w, 1y, an ISO date or never; got "${text}"`);
   return date;
 }
 
@@ -299,3 +299,76 @@ export const auditCommand: Command = {
   },
 };
 
+
+const identityExamples = [
+  'medchain identity register --key alice --role patient              # once per key',
+  'medchain identity attest --key hospital --doctor <key> --name "Dr A. Jones" --licence GMC-123 --expires 1y',
+  'medchain identity revoke --key hospital --doctor <key> --reason "licence suspended"',
+  'medchain identity show --account <key>',
+];
+
+export const identityCommand: Command = {
+  name: 'identity',
+  summary: 'Register a patient or doctor key; as a hospital, attest or revoke doctors; show an account.',
+  usage: 'medchain identity register|attest|revoke|show [options]',
+  examples: identityExamples,
+  async run(args, io) {
+    const { values, positionals } = parseFlags(
+      args,
+      { ...COMMON_FLAGS, role: { type: 'string' }, doctor: { type: 'string' }, name: { type: 'string' }, licence: { type: 'string' }, expires: { type: 'string' }, reason: { type: 'string' }, account: { type: 'string' } },
+      true,
+    );
+    const [action] = positionals;
+    if (values.help || action === undefined) {
+      io.out(
+        helpText(this.usage, this.summary, [
+          ...COMMON_HELP,
+          ['--role patient|doctor', 'register: the role of this key'],
+          ['--doctor <key>', "attest/revoke: the doctor's public key"],
+          ['--name <text>', "attest: the doctor's name as licensed"],
+          ['--licence <id>', 'attest: the licence number'],
+          ['--expires <when>', 'attest: 1y, 30d, an ISO date (default 1y)'],
+          ['--reason <text>', 'revoke: why (kept on chain)'],
+          ['--account <key>', 'show: the account (default the --key)'],
+        ], identityExamples),
+      );
+      return values.help ? 0 : 2;
+    }
+    return refusing(async () => {
+      switch (action) {
+        case 'register': {
+          if (values.role !== 'patient' && values.role !== 'doctor') throw new UsageError('--role must be patient or doctor (hospitals come from genesis)');
+          const { client } = await clientOf(values);
+          const txId = await client.register(values.role);
+          io.out(values.json ? JSON.stringify({ txId, account: client.account }) : `registered ${client.account} as a ${values.role} (tx ${txId})`);
+          return 0;
+        }
+        case 'attest': {
+          const doctor = requireHex32(values.doctor, '--doctor');
+          if (values.name === undefined || values.licence === undefined) throw new UsageError('identity attest needs --name and --licence');
+          const expiresAt = parseExpiry(values.expires ?? '1y', Date.now());
+          if (expiresAt === null) throw new UsageError('an attestation needs an expiry');
+          const { client } = await clientOf(values);
+          const txId = await client.attest(fromHex(doctor)!, values.name, values.licence, expiresAt);
+          io.out(values.json ? JSON.stringify({ txId }) : `attested ${doctor} until ${new Date(expiresAt).toISOString()} (tx ${txId})`);
+          return 0;
+        }
+        case 'revoke': {
+          const doctor = requireHex32(values.doctor, '--doctor');
+          const { client } = await clientOf(values);
+          const txId = await client.revokeAttestation(fromHex(doctor)!, values.reason ?? '');
+          io.out(values.json ? JSON.stringify({ txId }) : `revoked the attestation of ${doctor} (tx ${txId})`);
+          return 0;
+        }
+        case 'show': {
+          const rpc = rpcOf(values.rpc);
+          const account = values.account !== undefined ? requireHex32(values.account, '--account') : (await clientOf(values)).client.account;
+          io.out(JSON.stringify(await rpc.call('identity_get', [account]), null, 2));
+          return 0;
+        }
+        default:
+          throw new UsageError(`unknown identity action "${action}" (register, attest, revoke or show)`);
+      }
+    });
+  },
+};
