@@ -64,47 +64,41 @@ export function applyTx(state: StateOverlay, tx: Transaction, ctx: BlockContext)
     throw new TxError(TxErrorCode.NonceGap, `nonce ${tx.nonce} skips ahead; the next nonce is ${expected}`);
   }
   const body = tx.body;
+  // Registration creates the account (and uses nonce 0); every other transaction needs one.
+  if (body.type === TxType.RegisterIdentity) return registerIdentity(state, tx.sender, account, body, ctx);
+  const sender = requireAccount(account, tx.sender);
   switch (body.type) {
-    case TxType.RegisterIdentity:
-      return registerIdentity(state, tx.sender, account, body, ctx);
     case TxType.AttestDoctor:
-      attestDoctor(state, tx.sender, requireAccount(account, tx.sender), body, ctx);
+      attestDoctor(state, tx.sender, sender, body, ctx);
       break;
     case TxType.RevokeAttestation:
-      revokeAttestation(state, tx.sender, requireAccount(account, tx.sender), body, ctx);
+      revokeAttestation(state, tx.sender, sender, body, ctx);
       break;
     case TxType.CreateRecord:
-      createRecord(state, tx, requireAccount(account, tx.sender), body, ctx);
+      createRecord(state, tx, sender, body, ctx);
       break;
     case TxType.AddRecordVersion:
-      requireAccount(account, tx.sender);
       addRecordVersion(state, tx.sender, body, ctx);
       break;
     case TxType.SetRecordPolicy:
-      requireAccount(account, tx.sender);
       setRecordPolicy(state, tx.sender, body, ctx);
       break;
     case TxType.GrantAccess:
-      requireAccount(account, tx.sender);
       grantAccess(state, tx.sender, body, ctx);
       break;
     case TxType.RevokeAccess:
-      requireAccount(account, tx.sender);
       revokeAccess(state, tx.sender, body, ctx);
       break;
     case TxType.EraseRecord:
-      requireAccount(account, tx.sender);
       eraseRecord(state, tx.sender, body, ctx);
       break;
     case TxType.ReadRecord:
-      requireAccount(account, tx.sender);
       readRecord(state, tx.sender, body, ctx);
       break;
     default:
       return assertNever(body);
   }
-  const after = getAccount(state, tx.sender)!;
-  putAccount(state, tx.sender, { ...after, nonce: after.nonce + 1 });
+  putAccount(state, tx.sender, { ...getAccount(state, tx.sender)!, nonce: sender.nonce + 1 });
 }
 
 function requireAccount(account: Account | undefined, id: AccountId): Account {
