@@ -17,6 +17,7 @@ import { KEY_ENVELOPE_LENGTH } from '../envelope/keyEnvelope.ts';
 import { getAccount, getRecord, getRecordVersion } from '../state/accessors.ts';
 import type { RecordMeta, RecordVersion } from '../types/record.ts';
 import { TxType, type ReadRecordBody, type Transaction } from '../types/transaction.ts';
+import { TxErrorCode } from '../state/errors.ts';
 
 /** Largest ciphertext a node stores (JSON-RPC carries it base64 inside a 5 MiB body). */
 export const MAX_CIPHERTEXT_BYTES = 3 * 1024 * 1024;
@@ -92,6 +93,24 @@ export interface RecordServiceModules {
   readonly clock: () => number;
 }
 
+/**
+ * Refusals worth a line in the patient's view: the record's policy said no to a signed request by a
+ * registered account. Others (a forged signature, which would name an innocent key; a record that does not
+ * exist) are answered but never logged, so nobody can fill a patient's log or a node's disk with them.
+ */
+const LOGGED_REFUSALS: ReadonlySet<string> = new Set([
+  TxErrorCode.AccessDenied,
+  TxErrorCode.NoGrant,
+  TxErrorCode.GrantRevoked,
+  TxErrorCode.GrantExpired,
+  TxErrorCode.ScopeNotGranted,
+  TxErrorCode.AttestationRevoked,
+  TxErrorCode.NotAttested,
+  TxErrorCode.EmergencyRefused,
+]);
+/** At most this many refusals are written per minute (all are counted); beyond it, a flood is logged once. */
+const MAX_LOGGED_REFUSALS_PER_MINUTE = 600;
+
 /** How long emr_read waits for its receipt to be included before giving up. */
 const DEFAULT_READ_TIMEOUT_MS = 30_000;
 /** Node-local log of refused reads: 'D' || recordId || u64 time || requester -> [version, purpose, emergency, reason, code]. */
@@ -105,6 +124,7 @@ export class RecordService {
   readonly #m: RecordServiceModules;
   /** Reads refused since start (the denied-reads metric). */
   deniedReadCount = 0;
+  #logWindow = { minute: -1, written: 0 };
 
   constructor(modules: RecordServiceModules) {
     this.#m = modules;
@@ -251,7 +271,14 @@ export class RecordService {
 
   async #recordDenied(tx: Transaction, body: ReadRecordBody, code: string, reason: string): Promise<void> {
     this.deniedReadCount += 1;
+    if (!LOGGED_REFUSALS.has(code)) return;
     const time = this.#m.clock();
+    const minute = Math.floor(time / 60_000);
+    if (this.#logWindow.minute !== minute) this.#logWindow = { minute, written: 0 };
+    if (++this.#logWindow.written > MAX_LOGGED_REFUSALS_PER_MINUTE) {
+      if (this.#logWindow.written === MAX_LOGGED_REFUSALS_PER_MINUTE + 1) this.#m.logger.warn('refused reads above the logging cap this minute; counting only');
+      return;
+    }
     const timeBytes = new Uint8Array(8);
     new DataView(timeBytes.buffer).setBigUint64(0, BigInt(time));
     const key = concatBytes(Uint8Array.of(DENIED_NAMESPACE), body.record, timeBytes, tx.sender);

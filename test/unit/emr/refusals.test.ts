@@ -90,6 +90,10 @@ describe('emr_read refusals: each case has its own reason, and none gets ciphert
     const forged = read(doctor.reader!).bytes.slice();
     forged[forged.length - 1]! ^= 1;
     reasons.forged = await attempt(forged);
+    // A forged request names an innocent key: it is refused but never logged against that key.
+    const loggedBefore = (await node.call('audit_trail', ['record', toHex(record)])).result.deniedReads.map((d: { requester: string }) => d.requester);
+    expect(loggedBefore).not.toContain(toHex(doctor.reader!.publicKey));
+    expect(loggedBefore).toContain(toHex(doctor.ungranted!.publicKey));
     const genuine = testTx(doctor.reader!, nonces.get(doctor.reader!)! - 1, readBody);
     expect(await attempt(genuine)).toBe('served');
     reasons.replayed = await attempt(genuine.bytes);
