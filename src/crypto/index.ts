@@ -11,5 +11,5 @@ export {
   fingerprint,
 } from './ed25519.ts';
 export type { KeyPair } from './ed25519.ts';
-export { MERKLE_HASH_LENGTH, EMPTY_MERKLE_ROOT, merkleRoot, merkleProof, verifyMerkleProof } from './merkle.ts';
+export { MERKLE_HASH_LENGTH, EMPTY_MERKLE_ROOT, merkleRoot, merkleProof, merkleProofs, verifyMerkleProof } from './merkle.ts';
 export type { MerkleProof } from './merkle.ts';

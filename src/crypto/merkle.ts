@@ -99,6 +99,32 @@ export function merkleProof(leaves: readonly Uint8Array[], index: number): Merkl
   return { index, leafCount: leaves.length, siblings };
 }
 
+/** Proofs for several leaves of one tree, building the tree once (an audit trail asks for many per block). */
+export function merkleProofs(leaves: readonly Uint8Array[], indexes: readonly number[]): MerkleProof[] {
+  for (const index of indexes) {
+    if (!Number.isInteger(index) || index < 0 || index >= leaves.length) {
+      throw new RangeError(`Merkle proof index ${index} is outside the ${leaves.length} leaves`);
+    }
+  }
+  const levels: Uint8Array[][] = [leafHashes(leaves)];
+  for (let level = levels[0]!; level.length > 1; ) {
+    const next = level.slice();
+    next.length = reduceLevel(next, level.length);
+    levels.push(next);
+    level = next;
+  }
+  return indexes.map((index) => {
+    const siblings: Uint8Array[] = [];
+    let position = index;
+    for (let l = 0; l + 1 < levels.length; l++) {
+      const sibling = levels[l]![position ^ 1];
+      if (sibling !== undefined) siblings.push(sibling);
+      position >>>= 1;
+    }
+    return { index, leafCount: leaves.length, siblings };
+  });
+}
+
 /** Whether `proof` links `leaf` to `root`; false (never throws) for any malformed input. */
 export function verifyMerkleProof(leaf: Uint8Array, proof: MerkleProof, root: Uint8Array): boolean {
   if (!(leaf instanceof Uint8Array) || leaf.length !== MERKLE_HASH_LENGTH) return false;

@@ -2,7 +2,7 @@ import type { Chain } from '../chain/chain.ts';
 import { indexKey } from '../chain/indexer.ts';
 import { readU32be, toHex } from '../codec/bytes.ts';
 import { TX_TYPE_NAMES } from '../codec/payloads.ts';
-import { merkleProof, type MerkleProof } from '../crypto/merkle.ts';
+import { merkleProofs, type MerkleProof } from '../crypto/merkle.ts';
 import { getGrant, getRecord } from '../state/accessors.ts';
 import type { Block } from '../types/block.ts';
 import type { Grant, RecordMeta } from '../types/record.ts';
@@ -75,20 +75,24 @@ export class RecordQueries {
   /** A record's audit trail: every transaction about it, oldest first, each with its inclusion proof. */
   async auditTrail(record: Uint8Array, limit = 10_000): Promise<AuditEntry[]> {
     const prefix = indexKey.recordTxPrefix(record);
-    const blocks = new Map<number, Block>();
-    const out: AuditEntry[] = [];
+    // Group the trail by block so each block is read and its Merkle tree built once, however many entries it holds.
+    const byHeight = new Map<number, number[]>();
     for await (const { key } of this.#chain.store.readIndex(prefix, limit)) {
       const height = readU32be(key, prefix.length);
-      const index = readU32be(key, prefix.length + 4);
-      let block = blocks.get(height);
-      if (block === undefined) {
-        block = await this.#chain.getBlockByHeight(height);
-        if (block === undefined) continue;
-        blocks.set(height, block);
-      }
-      const tx = block.transactions[index];
-      if (tx === undefined) continue;
-      out.push(entryOf(record, tx, block, index));
+      const indexes = byHeight.get(height) ?? [];
+      indexes.push(readU32be(key, prefix.length + 4));
+      byHeight.set(height, indexes);
+    }
+    const out: AuditEntry[] = [];
+    for (const [height, indexes] of byHeight) {
+      const block = await this.#chain.getBlockByHeight(height);
+      if (block === undefined) continue;
+      const present = indexes.filter((i) => i < block.transactions.length);
+      const proofs = merkleProofs(
+        block.transactions.map((t) => t.id),
+        present,
+      );
+      present.forEach((index, i) => out.push(entryOf(record, block.transactions[index]!, block, index, proofs[i]!)));
     }
     return out;
   }
@@ -105,7 +109,7 @@ export class RecordQueries {
   }
 }
 
-function entryOf(record: Uint8Array, tx: Transaction, block: Block, index: number): AuditEntry {
+function entryOf(record: Uint8Array, tx: Transaction, block: Block, index: number, proof: MerkleProof): AuditEntry {
   const base = {
     record,
     txId: tx.id,
@@ -116,10 +120,7 @@ function entryOf(record: Uint8Array, tx: Transaction, block: Block, index: numbe
     blockHash: block.hash,
     index,
     txRoot: block.header.txRoot,
-    proof: merkleProof(
-      block.transactions.map((t) => t.id),
-      index,
-    ),
+    proof,
   };
   const body = tx.body;
   switch (body.type) {

@@ -238,3 +238,15 @@ describe('merkleProof and verifyMerkleProof', () => {
     for (const i of [-1, 4, 1.5, Number.NaN]) expect(() => merkleProof(leaves, i)).toThrow(RangeError);
   });
 });
+
+describe('merkleProofs (one tree, many proofs)', () => {
+  it('gives exactly the proofs merkleProof gives, for every index of every size up to 40', async () => {
+    const { merkleProof, merkleProofs } = await import('../../../src/crypto/merkle.ts');
+    for (let n = 1; n <= 40; n++) {
+      const leaves = Array.from({ length: n }, (_, i) => new Uint8Array(32).fill(i + 1));
+      const all = Array.from({ length: n }, (_, i) => i);
+      expect(merkleProofs(leaves, all)).toEqual(all.map((i) => merkleProof(leaves, i)));
+    }
+    expect(() => merkleProofs([new Uint8Array(32)], [1])).toThrow(RangeError);
+  });
+});
