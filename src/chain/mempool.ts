@@ -5,7 +5,7 @@ import { TxError, TxErrorCode } from '../state/errors.ts';
 import { StateOverlay, keyString, type StateReader } from '../state/overlay.ts';
 import type { Block } from '../types/block.ts';
 import type { PolicyFlags } from '../script/flags.ts';
-import type { Transaction } from '../types/transaction.ts';
+import { TxType, type Transaction } from '../types/transaction.ts';
 import { verifyTransactionSignature, type SignatureCache } from './signatureVerifier.ts';
 
 /** Why the mempool turned a transaction away (beyond TxErrorCode reasons from the transition). */
@@ -34,9 +34,11 @@ export interface MempoolOptions {
   readonly maxBytes: number;
   /** Pending transactions per sender at most (also how far ahead of the account nonce a nonce may be). */
   readonly maxPerSender: number;
+  /** A transaction still pending after this long (a nonce gap never filled) is dropped. */
+  readonly maxAgeMs: number;
 }
 
-export const DEFAULT_MEMPOOL_OPTIONS: MempoolOptions = { maxTxs: 20_000, maxBytes: 64 * 1024 * 1024, maxPerSender: 64 };
+export const DEFAULT_MEMPOOL_OPTIONS: MempoolOptions = { maxTxs: 20_000, maxBytes: 64 * 1024 * 1024, maxPerSender: 64, maxAgeMs: 10 * 60_000 };
 
 export interface MempoolModules {
   readonly chainId: string;
@@ -45,6 +47,8 @@ export interface MempoolModules {
   /** Head height and time, for the dry run of the next executable transaction. */
   readonly nextBlock: () => { height: number; time: number; policyFlags: PolicyFlags };
   readonly signatureCache: SignatureCache;
+  /** The local clock, for evicting stale transactions; without it nothing ages out. */
+  readonly clock?: () => number;
 }
 
 /**
@@ -58,6 +62,8 @@ export class Mempool {
   readonly #byId = new Map<string, Transaction>();
   // sender -> nonce -> tx; Map insertion order gives senders in order of first arrival.
   readonly #bySender = new Map<string, Map<number, Transaction>>();
+  // tx id -> arrival time, for evicting transactions that never become executable (a nonce gap).
+  readonly #arrivals = new Map<string, number>();
   #bytes = 0;
 
   constructor(options: MempoolOptions, modules: MempoolModules) {
@@ -95,7 +101,14 @@ export class Mempool {
       signatureCache.add(tx);
     }
     const head = state();
-    const accountNonce = getAccount(head, tx.sender)?.nonce ?? 0;
+    const account = getAccount(head, tx.sender);
+    // An unregistered key may only register, or queue behind its own pending registration: otherwise any
+    // fresh key could park future-nonce transactions here for free.
+    const pendingRegistration = this.#bySender.get(keyString(tx.sender))?.get(0)?.body.type === TxType.RegisterIdentity;
+    if (account === undefined && tx.body.type !== TxType.RegisterIdentity && !pendingRegistration) {
+      throw new MempoolError(TxErrorCode.NotRegistered, 'the sender is not registered; its first transaction must register it');
+    }
+    const accountNonce = account?.nonce ?? 0;
     if (tx.nonce < accountNonce) {
       throw new MempoolError(TxErrorCode.NonceTooLow, `nonce ${tx.nonce} was already used; the next nonce is ${accountNonce}`);
     }
@@ -130,6 +143,7 @@ export class Mempool {
   }
 
   #insert(senderKey: string, tx: Transaction): void {
+    this.#arrivals.set(keyString(tx.id), this.#modules.clock?.() ?? 0);
     let pending = this.#bySender.get(senderKey);
     if (pending === undefined) {
       pending = new Map();
@@ -148,6 +162,7 @@ export class Mempool {
       if (pending.size === 0) this.#bySender.delete(senderKey);
     }
     if (this.#byId.delete(keyString(tx.id))) this.#bytes -= tx.bytes.length;
+    this.#arrivals.delete(keyString(tx.id));
   }
 
   /** Transactions ready for a block: each sender's run of consecutive nonces from its account nonce. */
@@ -161,8 +176,9 @@ export class Mempool {
     }
   }
 
-  /** After a new head: drops included transactions and those whose nonce is now used. */
+  /** After a new head: drops included transactions, those whose nonce is now used, and those pending too long. */
   onBlock(block: Block): void {
+    this.#evictExpired();
     const head = this.#modules.state();
     const senders = new Set<string>();
     for (const tx of block.transactions) {
@@ -177,6 +193,18 @@ export class Mempool {
       if (first.done) continue;
       const accountNonce = getAccount(head, first.value.sender)?.nonce ?? 0;
       for (const tx of [...pending.values()]) if (tx.nonce < accountNonce) this.#remove(tx);
+    }
+  }
+
+  #evictExpired(): void {
+    const clock = this.#modules.clock;
+    if (clock === undefined) return;
+    const oldest = clock() - this.#options.maxAgeMs;
+    for (const [id, arrived] of this.#arrivals) {
+      if (arrived >= oldest) break; // insertion order is arrival order
+      const tx = this.#byId.get(id);
+      if (tx !== undefined) this.#remove(tx);
+      else this.#arrivals.delete(id);
     }
   }
 

@@ -195,6 +195,9 @@ export class RecordService {
     }
     const body = tx.body;
     if (body.type !== TxType.ReadRecord) throw new EmrError(EmrErrorCode.NotARead, 'emr_read takes a signed access.read transaction');
+    // A read is served now or never: a future nonce would wait in the mempool with nothing to serve.
+    const expected = getAccount(this.#m.chain.state, tx.sender)?.nonce ?? 0;
+    if (tx.nonce > expected) throw new EmrError(TxErrorCode.NonceGap, `a read request must use the next nonce, ${expected}`, { txId: toHex(tx.id) });
     const included = this.#waitForInclusion(tx, timeoutMs);
     try {
       this.#m.mempool.add(tx);
@@ -206,7 +209,14 @@ export class RecordService {
       }
       throw error;
     }
-    const block = await included.promise;
+    let block: { height: number; hash: Uint8Array };
+    try {
+      block = await included.promise;
+    } catch (error) {
+      // Not recorded, so not served: and not left pending to be recorded later without an answer.
+      this.#m.mempool.drop(tx);
+      throw error;
+    }
     return this.#m.chain.exclusive(async () => {
       const { record } = this.#liveVersion(body.record, body.version);
       const store = this.#m.chain.store;

@@ -155,7 +155,12 @@ export function resolveConfig(layers: readonly { source: string; values: ConfigL
     },
     log: { level: get('log.level'), format: get('log.format') },
     validatorKey: get('validatorKey'),
-    mempool: { maxTxs: positive('mempool.maxTxs'), maxBytes: positive('mempool.maxBytes'), maxPerSender: positive('mempool.maxPerSender') },
+    mempool: {
+      maxTxs: positive('mempool.maxTxs'),
+      maxBytes: positive('mempool.maxBytes'),
+      maxPerSender: positive('mempool.maxPerSender'),
+      maxAgeMs: DEFAULT_MEMPOOL_OPTIONS.maxAgeMs,
+    },
   };
 }
 

@@ -120,6 +120,7 @@ export class MedchainNode implements Startable {
         return { height, time: Math.max(this.#clock(), chain.head.header.time + 1), policyFlags: policyFlagsAt(genesis, height) };
       },
       signatureCache: cache,
+      clock: this.#clock,
     });
     chain.onHead((block) => mempool.onBlock(block));
     this.#mempool = mempool;

@@ -1,4 +1,5 @@
 /** The mempool: admission (signature, chain, nonces, limits, dry run), candidate order and pruning after a block. */
+import { DEFAULT_POLICY } from '../../../src/script/index.ts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MEMPOOL_OPTIONS, Mempool, MempoolError, MempoolRejection, type MempoolOptions } from '../../../src/chain/mempool.ts';
 import { SignatureCache } from '../../../src/chain/signatureVerifier.ts';
@@ -24,10 +25,11 @@ const genesis = buildGenesis(spec);
 const T = GENESIS_TIME + 10_000;
 
 const register = (role: 'patient' | 'doctor' = 'patient'): TxBody => ({ type: TxType.RegisterIdentity, role });
+const createRecord = (): TxBody => ({ type: TxType.CreateRecord, commitment: new Uint8Array(32), size: 1, contentType: 'text/plain', policy: DEFAULT_POLICY });
 /** A valid-looking follow-up transaction (never dry-run unless it is the next nonce). */
 const revokeAccess = (n: number): TxBody => ({ type: TxType.RevokeAccess, record: new Uint8Array(32).fill(n), grantee: doctor.publicKey });
 
-function setup(options: Partial<MempoolOptions> = {}) {
+function setup(options: Partial<MempoolOptions> = {}, clock?: () => number) {
   const state = new MemoryState();
   state.apply(genesis.writes);
   const cache = new SignatureCache();
@@ -39,6 +41,7 @@ function setup(options: Partial<MempoolOptions> = {}) {
       state: () => state,
       nextBlock: () => ({ height: height + 1, time: T, policyFlags: CURRENT_POLICY_FLAGS }),
       signatureCache: cache,
+      clock,
     },
   );
   /** Executes `txs` as the next block on the head state and tells the mempool. */
@@ -125,6 +128,7 @@ describe('Mempool.add', () => {
 
   it('NONCE_TOO_FAR_AHEAD: a nonce maxPerSender or more past the account nonce', () => {
     const { mempool, refusal, commit } = setup({ maxPerSender: 4 });
+    mempool.add(tx(alice, 0, register()));
     expect(refusal(tx(alice, 4, revokeAccess(4)))).toBe(MempoolRejection.NonceTooFarAhead);
     mempool.add(tx(alice, 3, revokeAccess(3)));
     // The window moves with the account nonce.
@@ -173,7 +177,7 @@ describe('Mempool.add', () => {
     expect(refusal(tx(hospital, 0, register('doctor')))).toBe(TxErrorCode.AlreadyRegistered);
     mempool.add(tx(hospital, 0, attest(T + 1)));
     // A later nonce cannot be dry-run (it depends on the ones before it) and is admitted.
-    mempool.add(tx(alice, 1, attest(T + 1)));
+    mempool.add(tx(hospital, 1, attest(T + 1)));
     expect(mempool.size).toBe(2);
   });
 });
@@ -190,25 +194,53 @@ describe('Mempool.candidates', () => {
     const a = [tx(alice, 0, register()), tx(alice, 1, revokeAccess(1)), tx(alice, 2, revokeAccess(2))];
     const b0 = tx(bob, 0, register());
     const b2 = tx(bob, 2, revokeAccess(2));
-    const c1 = tx(carol, 1, revokeAccess(1));
-    for (const t of [b2, a[1]!, c1, a[0]!, b0, a[2]!]) mempool.add(t);
+    // An unregistered key queues only behind its own pending registration, so each registers first;
+    // alice's nonces arrive out of order.
+    for (const t of [b0, a[0]!, b2, a[2]!, a[1]!]) mempool.add(t);
     expect(ids()).toEqual([id(b0), id(a[0]!), id(a[1]!), id(a[2]!)]);
-    expect(mempool.size).toBe(6);
+    expect(mempool.size).toBe(5);
   });
 
   it('starts from the account nonce on the head, not from the smallest pending nonce', () => {
     const { mempool, ids, state } = setup();
-    mempool.add(tx(alice, 1, revokeAccess(1)));
+    const registered = setup();
+    registered.commit([tx(alice, 0, register())]);
+    state.apply([...snapshotAccount(registered.state, alice)]);
     mempool.add(tx(alice, 2, revokeAccess(2)));
+    mempool.add(tx(alice, 3, revokeAccess(3)));
     expect(ids()).toEqual([]);
-    const other = setup();
-    other.commit([tx(alice, 0, register())]);
-    state.apply([...snapshotAccount(other.state, alice)]);
+    const further = setup();
+    further.commit([tx(alice, 0, register()), tx(alice, 1, createRecord())]);
+    state.apply([...snapshotAccount(further.state, alice)]);
     expect(ids()).toHaveLength(2);
+  });
+
+  it('refuses anything but a registration from an unregistered key, unless its registration is pending', () => {
+    const { refusal, mempool } = setup();
+    expect(refusal(tx(carol, 1, revokeAccess(1)))).toBe(TxErrorCode.NotRegistered);
+    mempool.add(tx(carol, 0, register()));
+    mempool.add(tx(carol, 1, revokeAccess(1)));
+    expect(mempool.size).toBe(2);
   });
 });
 
 describe('Mempool.onBlock', () => {
+  it('drops transactions still pending after maxAgeMs (a nonce gap nobody fills)', () => {
+    const now = { t: 0 };
+    const { mempool, commit } = setup({ maxAgeMs: 60_000 }, () => now.t);
+    mempool.add(tx(hospital, 5, revokeAccess(5)));
+    now.t = 30_000;
+    mempool.add(tx(hospital, 6, revokeAccess(6)));
+    commit([]);
+    expect(mempool.size).toBe(2);
+    now.t = 60_001;
+    commit([]);
+    expect(mempool.size).toBe(1);
+    now.t = 90_001;
+    commit([]);
+    expect(mempool.size).toBe(0);
+  });
+
   it('drops included transactions and keeps the rest, in order', () => {
     const { mempool, commit, ids } = setup();
     const a0 = tx(alice, 0, register());
