@@ -24,6 +24,16 @@ export function expectU32(value: WireValue | undefined, field: string): number {
   return value;
 }
 
+/** The latest time a field may hold: 9999-12-31T23:59:59.999Z, so every time formats as an ISO date. */
+export const MAX_TIME_MS = 253_402_300_799_999;
+
+/** A u64 time in ms since the epoch, at most MAX_TIME_MS. */
+export function expectTime(value: WireValue | undefined, field: string): number {
+  const time = expectU64(value, field);
+  if (time > MAX_TIME_MS) throw new DecodeError(DecodeReason.OutOfRange, field, `${time} is after the year 9999`);
+  return time;
+}
+
 /** u64 fields travel as int64 (always 8 bytes) and live in memory as safe integers. */
 export function expectU64(value: WireValue | undefined, field: string): number {
   if (typeof value !== 'bigint') throw wrongType(field, 'a 64-bit unsigned integer', value);

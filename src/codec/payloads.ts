@@ -1,6 +1,6 @@
 import type { WireValue } from './canonical.ts';
 import { DecodeError, DecodeReason } from './errors.ts';
-import { expectArray, expectBoolean, expectBytes, expectBytesUpTo, expectString, expectU32, expectU64 } from './fields.ts';
+import { expectArray, expectBoolean, expectBytes, expectBytesUpTo, expectString, expectTime, expectU32, expectU64 } from './fields.ts';
 import { MAX_PROGRAM_BYTES } from '../script/limits.ts';
 import { ACCOUNT_ID_LENGTH, HASH_LENGTH } from '../types/primitives.ts';
 import { ACCESS_ACTIONS, type AccessAction } from '../types/record.ts';
@@ -34,8 +34,8 @@ export function decodeScope(value: WireValue | undefined, field: string): Access
   return ACCESS_ACTIONS.filter((a) => (bits & SCOPE_BITS[a]) !== 0);
 }
 
-function expectOptionalU64(value: WireValue | undefined, field: string): number | null {
-  return value === null ? null : expectU64(value, field);
+function expectOptionalTime(value: WireValue | undefined, field: string): number | null {
+  return value === null ? null : expectTime(value, field);
 }
 
 interface PayloadCodec<B extends TxBody> {
@@ -66,7 +66,7 @@ const PAYLOAD_CODECS: CodecTable = {
         doctor: expectBytes(doctor, ACCOUNT_ID_LENGTH, `${field}.doctor`),
         name: expectString(name, MAX_NAME_BYTES, `${field}.name`),
         licence: expectString(licence, MAX_LICENCE_BYTES, `${field}.licence`),
-        expiresAt: expectU64(expiresAt, `${field}.expiresAt`),
+        expiresAt: expectTime(expiresAt, `${field}.expiresAt`),
       };
     },
   },
@@ -148,7 +148,7 @@ const PAYLOAD_CODECS: CodecTable = {
         record: expectBytes(record, HASH_LENGTH, `${field}.record`),
         grantee: expectBytes(grantee, ACCOUNT_ID_LENGTH, `${field}.grantee`),
         scope: decodeScope(scope, `${field}.scope`),
-        expiresAt: expectOptionalU64(expiresAt, `${field}.expiresAt`),
+        expiresAt: expectOptionalTime(expiresAt, `${field}.expiresAt`),
       };
     },
   },

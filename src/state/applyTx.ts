@@ -253,10 +253,7 @@ function grantAccess(state: StateOverlay, sender: AccountId, body: GrantAccessBo
   const record = requireRecord(state, body.record);
   if (bytesEqual(body.grantee, record.owner)) throw new TxError(TxErrorCode.SelfGrant, 'the owner already holds every right over the record');
   requirePolicyAllows(state, record, sender, 'delegate', ctx);
-  // [REJECT] Delegates pass on read and write, never the right to delegate further
-  if (!bytesEqual(sender, record.owner) && body.scope.includes('delegate')) {
-    throw new TxError(TxErrorCode.ScopeNotDelegable, 'only the owner may grant the delegate scope');
-  }
+  if (!bytesEqual(sender, record.owner)) requireDelegationWithinOwnGrant(state, record, sender, body);
   // [REJECT] The grantee exists
   if (getAccount(state, body.grantee) === undefined) {
     throw new TxError(TxErrorCode.NotRegistered, `grantee ${toHex(body.grantee).slice(0, 16)}… is not registered`);
@@ -266,6 +263,23 @@ function grantAccess(state: StateOverlay, sender: AccountId, body: GrantAccessBo
   }
   // A new grant to the same account replaces the previous one (a renewal or a change of scope).
   putGrant(state, record.id, { grantee: body.grantee, grantor: sender, scope: body.scope, expiresAt: body.expiresAt, grantedAt: ctx.height, revokedAt: null });
+}
+
+/**
+ * [REJECT] A delegate passes on at most what it holds: read and write (never delegate), for no longer than
+ * its own grant, to someone else, and never over a grant the owner (or another delegate) made or revoked.
+ */
+function requireDelegationWithinOwnGrant(state: StateOverlay, record: RecordMeta, sender: AccountId, body: GrantAccessBody): void {
+  if (body.scope.includes('delegate')) throw new TxError(TxErrorCode.ScopeNotDelegable, 'only the owner may grant the delegate scope');
+  if (bytesEqual(body.grantee, sender)) throw new TxError(TxErrorCode.SelfGrant, 'a delegate cannot grant to itself');
+  const own = getGrant(state, record.id, sender);
+  if (own !== undefined && own.expiresAt !== null && (body.expiresAt === null || body.expiresAt > own.expiresAt)) {
+    throw new TxError(TxErrorCode.ScopeNotDelegable, `a delegate's grant cannot outlast its own, which ends ${new Date(own.expiresAt).toISOString()}`);
+  }
+  const existing = getGrant(state, record.id, body.grantee);
+  if (existing !== undefined && (existing.revokedAt !== null || !bytesEqual(existing.grantor, sender))) {
+    throw new TxError(TxErrorCode.NotRecordOwner, 'only the owner may replace or restore a grant someone else made or revoked');
+  }
 }
 
 function revokeAccess(state: StateOverlay, sender: AccountId, body: RevokeAccessBody, ctx: BlockContext): void {
@@ -293,7 +307,8 @@ function readRecord(state: StateOverlay, sender: AccountId, body: ReadRecordBody
     throw new TxError(TxErrorCode.NoSuchVersion, `the record has versions 0 to ${record.versionCount - 1}`);
   }
   // [REJECT] Break-glass access states why
-  if (body.emergency && body.reason.trim() === '') {
+  // An explicit ASCII test: String#trim follows the engine's Unicode tables, which may differ between nodes.
+  if (body.emergency && /^[ \t\n\r]*$/.test(body.reason)) {
     throw new TxError(TxErrorCode.EmergencyReasonRequired, 'emergency access needs a stated reason');
   }
   requirePolicyAllows(state, record, sender, 'read', ctx, { purpose: body.purpose, emergency: body.emergency });

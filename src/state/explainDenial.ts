@@ -10,16 +10,20 @@ import type { RecordMeta } from '../types/record.ts';
  * requester's facts in the order a person would: the grant, then the doctor's attestation.
  */
 export function explainDenial(state: StateReader, record: RecordMeta, request: AccessRequest, time: number): TxErrorCode {
-  if (request.emergency) return TxErrorCode.EmergencyRefused;
+  const attestation = attestationProblem(state, request, time);
+  if (request.emergency) return attestation ?? TxErrorCode.EmergencyRefused;
   const grant = getGrant(state, record.id, request.requester);
   if (grant === undefined) return TxErrorCode.NoGrant;
   if (grant.revokedAt !== null) return TxErrorCode.GrantRevoked;
   if (grant.expiresAt !== null && grant.expiresAt <= time) return TxErrorCode.GrantExpired;
   if (!grant.scope.includes(request.action)) return TxErrorCode.ScopeNotGranted;
-  if (getAccount(state, request.requester)?.role === 'doctor') {
-    const attestations = getAttestations(state, request.requester);
-    const valid = attestations.some((a) => a.revokedAt === null && a.expiresAt > time);
-    if (!valid) return attestations.some((a) => a.revokedAt !== null) ? TxErrorCode.AttestationRevoked : TxErrorCode.NotAttested;
-  }
-  return TxErrorCode.AccessDenied;
+  return attestation ?? TxErrorCode.AccessDenied;
+}
+
+/** For a doctor without a valid attestation: whether one was revoked or none holds. */
+function attestationProblem(state: StateReader, request: AccessRequest, time: number): TxErrorCode | undefined {
+  if (getAccount(state, request.requester)?.role !== 'doctor') return undefined;
+  const attestations = getAttestations(state, request.requester);
+  if (attestations.some((a) => a.revokedAt === null && a.expiresAt > time)) return undefined;
+  return attestations.some((a) => a.revokedAt !== null) ? TxErrorCode.AttestationRevoked : TxErrorCode.NotAttested;
 }

@@ -1,3 +1,4 @@
+import { MAX_TIME_MS } from '../../src/codec/fields.ts';
 /**
  * Test builders shared by the codec, state, consensus and compliance tests: fast-check arbitraries of valid
  * wire structures, a raw MessagePack writer for non-canonical re-encodings, and a Chain over a memory store.
@@ -30,6 +31,8 @@ export const SEED = 20261124;
 
 const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
+/** Times a field may hold: ms from the epoch to the end of year 9999. */
+const timeMs = fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: MAX_TIME_MS }));
 const u53 = fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
 
 /** Key pairs from random seeds (libsodium derivation: a few microseconds each). */
@@ -66,7 +69,7 @@ export const arbTxBody: fc.Arbitrary<TxBody> = fc.oneof(
     doctor: bytes32,
     name: arbText(MAX_NAME_BYTES),
     licence: arbText(MAX_LICENCE_BYTES),
-    expiresAt: u53,
+    expiresAt: timeMs,
   }),
   fc.record({ type: fc.constant(TxType.RevokeAttestation), doctor: bytes32, reason: arbText(MAX_REASON_BYTES) }),
   fc.record({
@@ -83,7 +86,7 @@ export const arbTxBody: fc.Arbitrary<TxBody> = fc.oneof(
     record: bytes32,
     grantee: bytes32,
     scope: arbScope,
-    expiresAt: fc.option(u53, { nil: null }),
+    expiresAt: fc.option(timeMs, { nil: null }),
   }),
   fc.record({ type: fc.constant(TxType.RevokeAccess), record: bytes32, grantee: bytes32 }),
 );

@@ -1,3 +1,4 @@
+import { MAX_TIME_MS } from '../../../src/codec/fields.ts';
 /** One explicit case per DecodeReason and per strict decoding rule, with the field each refusal names. */
 import { describe, expect, it } from 'vitest';
 import { decodeBlock, decodeHeader, encodeBlock, encodeHeader } from '../../../src/codec/block.ts';
@@ -140,7 +141,9 @@ describe('decode refusals name their reason and field', () => {
     expect(decodeTransaction(writeCanonical(grantValue)).nonce).toBe(1);
     expect(decodeHeader(writeCanonical(headerValue)).height).toBe(7);
     expect(decodeTransaction(payload(1, 'n'.repeat(128))).body).toMatchObject({ name: 'n'.repeat(128) });
-    expect(decodeTransaction(payload(3, 2n ** 53n - 1n)).body).toMatchObject({ expiresAt: 2 ** 53 - 1 });
+    // Expiries are times: the latest accepted is the end of year 9999 (MAX_TIME_MS), one past it is refused.
+    expect(decodeTransaction(payload(3, BigInt(MAX_TIME_MS))).body).toMatchObject({ expiresAt: MAX_TIME_MS });
+    expect(() => decodeTransaction(payload(3, BigInt(MAX_TIME_MS) + 1n))).toThrow(/after the year 9999/);
     expect(decodeTransaction(tx(0, 'a'.repeat(32))).chainId).toBe('a'.repeat(32));
     expect(decodeTransaction(txRaw(3, [0xce, 0xff, 0xff, 0xff, 0xff])).nonce).toBe(0xffffffff);
   });

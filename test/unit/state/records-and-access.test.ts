@@ -184,7 +184,8 @@ describe('records and access (state transition with policies)', () => {
     const emergency = (reason: string, purpose = 'ETREAT') =>
       ({ type: TxType.ReadRecord, record, version: 0, purpose, emergency: true, reason }) as const;
     expect(refuse(doctor, emergency(''))).toBe('EMERGENCY_REASON_REQUIRED');
-    expect(refuse(doctor, emergency('unconscious patient in the ED'))).toBe('EMERGENCY_REFUSED'); // not attested
+    expect(refuse(doctor, emergency(' \t\n'))).toBe('EMERGENCY_REASON_REQUIRED');
+    expect(refuse(doctor, emergency('unconscious patient in the ED'))).toBe('NOT_ATTESTED');
     send(hospital, { type: TxType.AttestDoctor, doctor: doctor.publicKey, name: 'Dr A', licence: 'L1', expiresAt: GENESIS_TIME + 60_000 });
     expect(refuse(doctor, emergency('unconscious patient in the ED', 'TREAT'))).toBe('EMERGENCY_REFUSED');
     send(doctor, emergency('unconscious patient in the ED'));
@@ -200,5 +201,31 @@ describe('records and access (state transition with policies)', () => {
     expect(refuse(doctor, version())).toBe('RECORD_ERASED');
     expect(refuse(patient, { type: TxType.EraseRecord, record })).toBe('RECORD_ERASED');
     expect(refuse(patient, { type: TxType.GrantAccess, record, grantee: otherDoctor.publicKey, scope: ['read'], expiresAt: null })).toBe('RECORD_ERASED');
+  });
+
+  it('a delegate passes on no more than it holds: not to itself, not past its own expiry, not over the owner\'s revocation', () => {
+    const { send, refuse, record } = world();
+    const third = testKey('third-doctor');
+    send(third, { type: TxType.RegisterIdentity, role: 'doctor' });
+    for (const key of [doctor, otherDoctor, third]) {
+      send(hospital, { type: TxType.AttestDoctor, doctor: key.publicKey, name: 'Dr', licence: 'L', expiresAt: GENESIS_TIME + 1e9 });
+    }
+    const ownExpiry = GENESIS_TIME + 3_600_000;
+    send(patient, { type: TxType.GrantAccess, record, grantee: doctor.publicKey, scope: ['read', 'delegate'], expiresAt: ownExpiry });
+    const grant = (grantee: Uint8Array, expiresAt: number | null) => ({ type: TxType.GrantAccess, record, grantee, scope: ['read', 'write'], expiresAt }) as const;
+    expect(refuse(doctor, grant(doctor.publicKey, ownExpiry))).toBe('SELF_GRANT');
+    expect(refuse(doctor, grant(otherDoctor.publicKey, null))).toBe('SCOPE_NOT_DELEGABLE');
+    expect(refuse(doctor, grant(otherDoctor.publicKey, ownExpiry + 1))).toBe('SCOPE_NOT_DELEGABLE');
+    send(doctor, grant(otherDoctor.publicKey, ownExpiry));
+    // The owner revokes third's grant; the delegate cannot restore it, nor replace the owner's own grants.
+    send(patient, { type: TxType.GrantAccess, record, grantee: third.publicKey, scope: ['read'], expiresAt: null });
+    send(patient, { type: TxType.RevokeAccess, record, grantee: third.publicKey });
+    expect(refuse(doctor, grant(third.publicKey, ownExpiry))).toBe('NOT_RECORD_OWNER');
+  });
+
+  it('refuses expiry times after the year 9999 on the wire', () => {
+    expect(() =>
+      testTx(patient, 9, { type: TxType.GrantAccess, record: new Uint8Array(32), grantee: doctor.publicKey, scope: ['read'], expiresAt: 9e15 }),
+    ).toThrow(/after the year 9999/);
   });
 });
