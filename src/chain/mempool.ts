@@ -89,6 +89,11 @@ export class Mempool {
 
   /** Admits a decoded transaction or throws MempoolError naming the reason. */
   add(tx: Transaction): void {
+    this.#insert(this.check(tx), tx);
+  }
+
+  /** Every admission check of `add` (signature, nonce, limits, dry run), without admitting; returns the sender key. */
+  check(tx: Transaction): string {
     const { chainId, state, signatureCache } = this.#modules;
     if (this.#byId.has(keyString(tx.id))) throw new MempoolError(MempoolRejection.AlreadyKnown, 'transaction is already pending');
     if (tx.chainId !== chainId) {
@@ -130,7 +135,7 @@ export class Mempool {
       throw new MempoolError(MempoolRejection.PoolFull, 'the mempool is full; try again after the next block');
     }
     if (tx.nonce === accountNonce) this.#dryRun(head, tx);
-    this.#insert(senderKey, tx);
+    return senderKey;
   }
 
   #dryRun(head: StateReader, tx: Transaction): void {

@@ -198,15 +198,24 @@ export class RecordService {
     // A read is served now or never: a future nonce would wait in the mempool with nothing to serve.
     const expected = getAccount(this.#m.chain.state, tx.sender)?.nonce ?? 0;
     if (tx.nonce > expected) throw new EmrError(TxErrorCode.NonceGap, `a read request must use the next nonce, ${expected}`, { txId: toHex(tx.id) });
+    // The policy first (a refusal says nothing about what this node holds), then whether there is anything
+    // to serve, and only then the receipt: a read that could not be served never spends one.
+    try {
+      this.#m.mempool.check(tx);
+    } catch (error) {
+      if (error instanceof MempoolError) {
+        await this.#recordDenied(tx, body, error.code, error.message);
+        throw new EmrError(error.code, error.message, { txId: toHex(tx.id) });
+      }
+      throw error;
+    }
+    await this.#requireServable(body, tx.sender);
     const included = this.#waitForInclusion(tx, timeoutMs);
     try {
       this.#m.mempool.add(tx);
     } catch (error) {
       included.cancel();
-      if (error instanceof MempoolError) {
-        await this.#recordDenied(tx, body, error.code, error.message);
-        throw new EmrError(error.code, error.message, { txId: toHex(tx.id) });
-      }
+      if (error instanceof MempoolError) throw new EmrError(error.code, error.message, { txId: toHex(tx.id) });
       throw error;
     }
     let block: { height: number; hash: Uint8Array };
@@ -255,6 +264,18 @@ export class RecordService {
       out.push({ time, requester: key.slice(41, 73), version, purpose, emergency, reason, code });
     }
     return out;
+  }
+
+  /** [REFUSE] This node holds the ciphertext and an envelope the reader can use (its own, or escrow for break-glass). */
+  async #requireServable(body: ReadRecordBody, reader: Uint8Array): Promise<void> {
+    const store = this.#m.chain.store;
+    if ((await store.getBlob(blobKey.ciphertext(body.record, body.version))) === undefined) {
+      throw new EmrError(EmrErrorCode.CiphertextUnavailable, 'this node holds no ciphertext for that version yet; nothing was recorded');
+    }
+    if ((await store.getBlob(blobKey.envelope(body.record, body.version, reader))) !== undefined) return;
+    const escrow = this.#m.escrow;
+    if (body.emergency && escrow !== undefined && (await store.getBlob(blobKey.envelope(body.record, body.version, escrow.publicKey))) !== undefined) return;
+    throw new EmrError(EmrErrorCode.EnvelopeUnavailable, "no key envelope for this reader was uploaded (ask the record's owner to share it); nothing was recorded");
   }
 
   /** Re-wraps the data key the patient escrowed to this hospital, for the doctor whose emergency read is on chain. */

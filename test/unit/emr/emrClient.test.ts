@@ -88,9 +88,11 @@ describe('EmrClient: the patient and doctor side of the flow', () => {
     await attest(rpc, node.chainId, 'er-doctor');
     const policy = instantiatePolicyTemplate('emergency-access');
     if (!policy.ok) throw new Error(policy.error.message);
-    // Without escrow the read is recorded, but nobody can hand the doctor a key.
+    // Without escrow nobody can hand the doctor a key.
     const plain = await patient.createRecord(bundle, 'application/fhir+json', policy.program);
     await expect(doctor.read(plain, 0, 'ETREAT', { reason: 'anaphylaxis in the ED' })).rejects.toMatchObject({ reason: 'ENVELOPE_UNAVAILABLE' });
+    // Nothing could be served, so nothing was recorded: no receipt was spent.
+    expect((await node.call('audit_trail', ['record', plain])).result.entries.map((e: { action: string }) => e.action)).toEqual(['record.create']);
     // With the key escrowed to the hospital, the hospital's node re-wraps it for this one recorded read.
     const escrowed = await patient.createRecord(bundle, 'application/fhir+json', policy.program, [testKey('hospital').publicKey]);
     const read = await doctor.read(escrowed, 0, 'ETREAT', { reason: 'anaphylaxis in the ED' });
