@@ -6,6 +6,7 @@ import { DecodeError } from '../codec/errors.ts';
 import type { ConsensusEngine, ParentInfo } from '../consensus/interface.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
 import { applyBlock, buildBlockContents, type BlockExecution, type ExcludedTransaction } from '../state/applyBlock.ts';
+import type { BlockContext } from '../state/applyTx.ts';
 import { BlockError, BlockErrorCode, ErrorAction } from '../state/errors.ts';
 import { buildGenesis, policyFlagsAt } from '../state/genesis.ts';
 import { MemoryState, type StateReader } from '../state/overlay.ts';
@@ -155,11 +156,16 @@ export class Chain implements Startable {
     });
   }
 
+  /** The context a block built on the head at `time` runs in (block building, and the mempool's dry run). */
+  nextBlockContext(time: number): BlockContext {
+    const height = this.head.header.height + 1;
+    return { chainId: this.genesisSpec.chainId, height, time, policyFlags: policyFlagsAt(this.genesisSpec, height) };
+  }
+
   /** Builds a block on the current head from `candidates` (in order), leaving out those that do not apply. */
   buildBlock(proposer: AccountId, time: number, candidates: Iterable<Transaction>): BuiltBlock {
     const parent = this.head;
-    const height = parent.header.height + 1;
-    const ctx = { chainId: this.genesisSpec.chainId, height, time, policyFlags: policyFlagsAt(this.genesisSpec, height) };
+    const ctx = this.nextBlockContext(time);
     const contents = buildBlockContents(this.#state, candidates, ctx, parent.header.stateRoot, this.#maxBlockTxs);
     const header: BlockHeader = {
       chainId: ctx.chainId,

@@ -14,7 +14,7 @@ import { RpcHttpServer } from '../rpc/httpServer.ts';
 import { createNodeMethods } from '../rpc/methods/index.ts';
 import { RecordQueries } from '../emr/queries.ts';
 import { RecordService } from '../emr/recordService.ts';
-import { GenesisError, parseGenesis, policyFlagsAt } from '../state/genesis.ts';
+import { GenesisError, parseGenesis } from '../state/genesis.ts';
 import { createLevelChainStore } from '../store/index.ts';
 import type { ChainStore } from '../store/interface.ts';
 import type { GenesisSpec } from '../types/genesis.ts';
@@ -115,10 +115,7 @@ export class MedchainNode implements Startable {
     const mempool = new Mempool(config.mempool, {
       chainId: genesis.chainId,
       state: () => chain.state,
-      nextBlock: () => {
-        const height = chain.head.header.height + 1;
-        return { height, time: Math.max(this.#clock(), chain.head.header.time + 1), policyFlags: policyFlagsAt(genesis, height) };
-      },
+      nextBlock: () => chain.nextBlockContext(Math.max(this.#clock(), chain.head.header.time + 1)),
       signatureCache: cache,
       clock: this.#clock,
     });

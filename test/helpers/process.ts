@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
@@ -260,5 +263,29 @@ export function mulberry32(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A `medchain dev` node on a fresh temporary datadir, RPC on a free port; `stop` kills it and removes the datadir. */
+export interface DevNode {
+  readonly dir: string;
+  readonly node: CliProcess;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a dev chain process (PoS, LevelDB, demo accounts) and waits for its RPC address. */
+export async function startDevNode(prefix: string): Promise<DevNode> {
+  const dir = await mkdtemp(join(tmpdir(), `medchain-${prefix}-`));
+  const node = spawnCli(['dev', '--datadir', dir, '--rpc-port', '0', '--log-format', 'json']);
+  const url = await rpcUrlOf(node);
+  return {
+    dir,
+    node,
+    url,
+    async stop() {
+      await killAll();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }

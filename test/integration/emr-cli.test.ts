@@ -1,10 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/codec/bytes.ts';
 import { demoKeys } from '../../src/cli/commands/dev.ts';
-import { killAll, rpcResult, rpcUrlOf, runCliToEnd, spawnCli, waitFor, type CliProcess } from '../helpers/process.ts';
+import { type DevNode, rpcResult, runCliToEnd, startDevNode, waitFor } from '../helpers/process.ts';
 
 const FHIR_FILE = new URL('../fixtures/fhir/patient-summary-collection.json', import.meta.url).pathname;
 
@@ -15,16 +14,15 @@ const FHIR_FILE = new URL('../fixtures/fhir/patient-summary-collection.json', im
  */
 describe('EMR flow through the medchain CLI and a real node', () => {
   let dir = '';
-  let node: CliProcess;
+  let dev: DevNode;
   let rpcUrl = '';
   const keys = demoKeys();
   const cli = (...args: string[]) => runCliToEnd([...args, '--datadir', dir, '--rpc', rpcUrl], { timeoutMs: 60_000 });
   const query = (...args: string[]) => runCliToEnd([...args, '--rpc', rpcUrl], { timeoutMs: 60_000 });
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'medchain-emr-cli-'));
-    node = spawnCli(['dev', '--datadir', dir, '--rpc-port', '0', '--log-format', 'json']);
-    rpcUrl = await rpcUrlOf(node);
+    dev = await startDevNode('emr-cli');
+    ({ dir, url: rpcUrl } = dev);
     // The dev chain attests its demo doctor in its first block.
     await waitFor('the demo doctor attested', async () => {
       const identity = await rpcResult<{ attestations: unknown[] } | null>(rpcUrl, 'identity_get', [toHex(keys.doctor.publicKey)]);
@@ -32,10 +30,7 @@ describe('EMR flow through the medchain CLI and a real node', () => {
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await killAll();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => dev.stop());
 
   it('add, grant, read, audit, revoke, erase', async () => {
     const added = await cli('record', 'add', '--key', 'patient', '--file', FHIR_FILE);

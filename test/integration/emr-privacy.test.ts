@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoKeys } from '../../src/cli/commands/dev.ts';
 import { EmrClient } from '../../src/client/emrClient.ts';
@@ -10,7 +7,7 @@ import { keyPairFromSeed, type KeyPair } from '../../src/crypto/ed25519.ts';
 import { sha256 } from '../../src/crypto/hash.ts';
 import { decryptRecord, recordAssociatedData, unwrapDataKey } from '../../src/envelope/index.ts';
 import { secureRandom } from '../../src/envelope/random.ts';
-import { killAll, rpc, rpcUrlOf, spawnCli, type CliProcess } from '../helpers/process.ts';
+import { type DevNode, rpc, startDevNode } from '../helpers/process.ts';
 
 const key = (name: string): KeyPair => keyPairFromSeed(sha256(utf8(`emr-privacy/${name}`)));
 const SECRET_DIAGNOSIS = 'Diagnosis: early-onset Huntington disease';
@@ -27,20 +24,15 @@ function recordingFetch(sent: string[], received: string[]): typeof fetch {
 }
 
 describe('privacy against a real node: no plaintext or key leaves a device; revocation holds for new versions', () => {
-  let dir = '';
-  let node: CliProcess;
+  let dev: DevNode;
   let url = '';
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'medchain-privacy-'));
-    node = spawnCli(['dev', '--datadir', dir, '--rpc-port', '0', '--log-format', 'json']);
-    url = await rpcUrlOf(node);
+    dev = await startDevNode('privacy');
+    ({ url } = dev);
   }, 60_000);
 
-  afterAll(async () => {
-    await killAll();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => dev.stop());
 
   it('the revoked doctor cannot read a new version even with every byte the node ever sent them', async () => {
     const patientSent: string[] = [];

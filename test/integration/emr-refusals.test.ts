@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoKeys } from '../../src/cli/commands/dev.ts';
 import { EmrClient } from '../../src/client/emrClient.ts';
@@ -11,7 +8,7 @@ import { keyPairFromSeed, type KeyPair } from '../../src/crypto/ed25519.ts';
 import { sha256 } from '../../src/crypto/hash.ts';
 import { secureRandom } from '../../src/envelope/random.ts';
 import { TxType } from '../../src/types/transaction.ts';
-import { killAll, rpc, rpcResult, rpcUrlOf, spawnCli, waitFor, type CliProcess } from '../helpers/process.ts';
+import { type DevNode, rpc, rpcResult, startDevNode, waitFor } from '../helpers/process.ts';
 
 const bundle = utf8(JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [] }));
 const key = (name: string): KeyPair => keyPairFromSeed(sha256(utf8(`emr-refusals/${name}`)));
@@ -22,20 +19,15 @@ const DOCTORS = ['ungranted', 'expired', 'revoked', 'unattested', 'reader'] as c
  * none gets ciphertext, refused attempts land in the node's audit log, and the node keeps producing.
  */
 describe('read refusals against a real node', () => {
-  let dir = '';
-  let node: CliProcess;
+  let dev: DevNode;
   let url = '';
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'medchain-refusals-'));
-    node = spawnCli(['dev', '--datadir', dir, '--rpc-port', '0', '--log-format', 'json']);
-    url = await rpcUrlOf(node);
+    dev = await startDevNode('refusals');
+    ({ url } = dev);
   }, 60_000);
 
-  afterAll(async () => {
-    await killAll();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => dev.stop());
 
   it('ungranted, expired, revoked grant, revoked attestation, forged, replayed, erased: seven reasons', async () => {
     const transport = new MedchainRpc({ url });

