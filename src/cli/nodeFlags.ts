@@ -14,6 +14,10 @@ export const NODE_FLAG_OPTIONS = {
   'log-format': { type: 'string' },
   'validator-key': { type: 'string' },
   'no-rpc': { type: 'boolean' },
+  'p2p-listen': { type: 'string' },
+  bootstrap: { type: 'string' },
+  'max-peers': { type: 'string' },
+  'no-p2p': { type: 'boolean' },
 } as const;
 
 export const NODE_FLAG_HELP: [string, string][] = [
@@ -27,6 +31,10 @@ export const NODE_FLAG_HELP: [string, string][] = [
   ['--log-format <fmt>', 'auto (pretty on a terminal), json or pretty'],
   ['--validator-key <name>', 'key in <datadir>/keys that proposes or mines blocks'],
   ['--no-rpc', 'do not serve JSON-RPC'],
+  ['--p2p-listen <addrs>', 'comma-separated multiaddrs to listen on (default /ip4/127.0.0.1/tcp/30333)'],
+  ['--bootstrap <addrs>', 'comma-separated peer multiaddrs (with /p2p/<id>) to connect to'],
+  ['--max-peers <n>', 'connected peers at most (default 50)'],
+  ['--no-p2p', 'do not join the network (a one-node chain)'],
 ];
 
 type NodeFlagValues = { [K in keyof typeof NODE_FLAG_OPTIONS]?: (typeof NODE_FLAG_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -44,6 +52,10 @@ export async function configFromFlags(values: NodeFlagValues, defaultDatadir: st
     'log.format': values['log-format'],
     validatorKey: values['validator-key'],
     'rpc.enabled': values['no-rpc'] === true ? false : undefined,
+    'p2p.listen': values['p2p-listen'],
+    'p2p.bootstrap': values.bootstrap,
+    'p2p.maxPeers': values['max-peers'],
+    'p2p.enabled': values['no-p2p'] === true ? false : undefined,
   };
   const datadir = (values.datadir ?? (envLayer.datadir as string | undefined) ?? defaultDatadir);
   const configPath = values.config ?? (existsSync(join(datadir, 'config.toml')) ? join(datadir, 'config.toml') : undefined);

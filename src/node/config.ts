@@ -22,6 +22,15 @@ export interface NodeConfig {
   /** Name of the key (in `<datadir>/keys`) that proposes or mines blocks; empty: this node only follows. */
   readonly validatorKey: string;
   readonly mempool: MempoolOptions;
+  readonly p2p: {
+    readonly enabled: boolean;
+    /** Multiaddrs to listen on (TCP). */
+    readonly listen: readonly string[];
+    /** Multiaddrs with /p2p/<peer id> dialled at start and redialled while disconnected. */
+    readonly bootstrap: readonly string[];
+    /** Connected peers at most (inbound and outbound together). */
+    readonly maxPeers: number;
+  };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -54,10 +63,15 @@ const SETTINGS = {
   'mempool.maxTxs': { type: 'integer', env: 'MEDCHAIN_MEMPOOL_MAX_TXS' },
   'mempool.maxBytes': { type: 'integer', env: 'MEDCHAIN_MEMPOOL_MAX_BYTES' },
   'mempool.maxPerSender': { type: 'integer', env: 'MEDCHAIN_MEMPOOL_MAX_PER_SENDER' },
+  'p2p.enabled': { type: 'boolean', env: 'MEDCHAIN_P2P_ENABLED' },
+  'p2p.listen': { type: 'list', env: 'MEDCHAIN_P2P_LISTEN' },
+  'p2p.bootstrap': { type: 'list', env: 'MEDCHAIN_P2P_BOOTSTRAP' },
+  'p2p.maxPeers': { type: 'integer', env: 'MEDCHAIN_P2P_MAX_PEERS' },
 } as const;
 type SettingKey = keyof typeof SETTINGS;
 
 export const DEFAULT_RPC_PORT = 8545;
+export const DEFAULT_P2P_PORT = 30333;
 
 function defaults(datadir: string): Record<SettingKey, unknown> {
   return {
@@ -75,6 +89,10 @@ function defaults(datadir: string): Record<SettingKey, unknown> {
     'mempool.maxTxs': DEFAULT_MEMPOOL_OPTIONS.maxTxs,
     'mempool.maxBytes': DEFAULT_MEMPOOL_OPTIONS.maxBytes,
     'mempool.maxPerSender': DEFAULT_MEMPOOL_OPTIONS.maxPerSender,
+    'p2p.enabled': true,
+    'p2p.listen': [`/ip4/127.0.0.1/tcp/${DEFAULT_P2P_PORT}`],
+    'p2p.bootstrap': [],
+    'p2p.maxPeers': 50,
   };
 }
 
@@ -160,6 +178,12 @@ export function resolveConfig(layers: readonly { source: string; values: ConfigL
       maxBytes: positive('mempool.maxBytes'),
       maxPerSender: positive('mempool.maxPerSender'),
       maxAgeMs: DEFAULT_MEMPOOL_OPTIONS.maxAgeMs,
+    },
+    p2p: {
+      enabled: get('p2p.enabled'),
+      listen: get('p2p.listen'),
+      bootstrap: get('p2p.bootstrap'),
+      maxPeers: positive('p2p.maxPeers'),
     },
   };
 }
