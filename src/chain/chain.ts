@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import { assembleBlock, decodeBlock } from '../codec/block.ts';
-import { bytesEqual, toHex } from '../codec/bytes.ts';
-import { encodeCanonical } from '../codec/canonical.ts';
+import { bytesEqual, compareBytes, toHex } from '../codec/bytes.ts';
+import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts';
 import { DecodeError } from '../codec/errors.ts';
 import type { ConsensusEngine, ParentInfo } from '../consensus/interface.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
 import { applyBlock, buildBlockContents, type BlockExecution, type ExcludedTransaction } from '../state/applyBlock.ts';
 import type { BlockContext } from '../state/applyTx.ts';
 import { BlockError, BlockErrorCode, ErrorAction } from '../state/errors.ts';
-import { buildGenesis, policyFlagsAt } from '../state/genesis.ts';
-import { MemoryState, type StateReader } from '../state/overlay.ts';
+import { buildGenesis, policyFlagsAt, posRulesOf } from '../state/genesis.ts';
+import { MemoryState, StateOverlay, type StateReader } from '../state/overlay.ts';
 import type { ChainStore, ChainWrite } from '../store/interface.ts';
 import type { Block, BlockHeader } from '../types/block.ts';
 import type { GenesisSpec } from '../types/genesis.ts';
@@ -18,7 +18,8 @@ import type { StateEntry } from '../types/state.ts';
 import type { Transaction } from '../types/transaction.ts';
 import type { Startable } from '../util/lifecycle.ts';
 import type { SignatureVerifier } from './signatureVerifier.ts';
-import { indexWrites } from './indexer.ts';
+import { indexWrites, revertIndexWrites } from './indexer.ts';
+import { finalityOf, type Checkpoint } from '../state/finality.ts';
 
 /** The chain's tip. */
 export interface Head {
@@ -64,7 +65,30 @@ export class GenesisMismatchError extends Error {
   }
 }
 
+/**
+ * Called for each block that becomes canonical, in order, with that block as `head` (after a reorg the
+ * listener hears every block of the new branch; `chain.head` is already the last one).
+ */
 type HeadListener = (block: Block, head: Head) => void;
+/** Called after a reorg with the blocks that left the canonical chain, newest first. */
+type ReorgListener = (reverted: readonly Block[], applied: readonly Block[]) => void;
+
+/** A reorg never reverts more canonical blocks than this (nor walks a side branch longer than this). */
+export const MAX_REORG_DEPTH = 1024;
+/** Invalid block hashes remembered, so their descendants are refused without refetching. */
+const MAX_INVALID_REMEMBERED = 4096;
+
+/** Where a block attaches: the canonical blocks it replaces and the stored side blocks it builds on. */
+interface Attachment {
+  readonly ancestorHeight: number;
+  /** Canonical blocks above the fork point, newest first: these would be reverted. */
+  readonly reverted: Block[];
+  /** Stored side blocks from the fork point to the block's parent, oldest first. */
+  readonly branch: Block[];
+  /** State after the block's parent, over the head state. */
+  readonly parentState: StateOverlay;
+  readonly parent: Head;
+}
 
 /**
  * The import pipeline and the head state: validates blocks in layers (format, parent, engine, signatures,
@@ -76,6 +100,8 @@ export class Chain implements Startable {
   readonly #maxBlockTxs: number;
   readonly #state = new MemoryState();
   readonly #listeners = new Set<HeadListener>();
+  readonly #reorgListeners = new Set<ReorgListener>();
+  readonly #invalid = new Set<string>();
   #head: Head | undefined;
   #genesisHash: Hash | undefined;
   // Imports run one at a time: each sees the head the previous one left.
@@ -101,7 +127,7 @@ export class Chain implements Startable {
     for await (const { key, value } of store.readState()) this.#state.apply([{ key, value }]);
     const pointer = await store.getHead();
     if (pointer === undefined) throw new Error('the datadir has a genesis hash but no head pointer; it is corrupt');
-    this.#head = await this.#loadHead(pointer.hash);
+    this.#head = await this.#headOf(pointer.hash);
     logger.info(
       { genesisHash: toHex(genesis.block.hash), height: this.#head.header.height, head: toHex(this.#head.hash), stateEntries: this.#state.size },
       'chain loaded',
@@ -138,6 +164,22 @@ export class Chain implements Startable {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Calls `listener` after each reorg (before the new branch's onHead calls). Returns an unsubscribe. */
+  onReorg(listener: ReorgListener): () => void {
+    this.#reorgListeners.add(listener);
+    return () => this.#reorgListeners.delete(listener);
+  }
+
+  /** The finalized checkpoint of the head state (genesis until votes finalize a block; always genesis on PoW). */
+  get finalized(): Checkpoint {
+    return finalityOf(this.#state, this.genesisHash).finalized;
+  }
+
+  /** The justified checkpoint of the head state (PoS). */
+  get justified(): Checkpoint {
+    return finalityOf(this.#state, this.genesisHash).justified;
+  }
+
   parentInfo(head: Head = this.head): ParentInfo {
     return { header: head.header, hash: head.hash, score: head.score, grandparentTime: head.parentTime };
   }
@@ -159,7 +201,14 @@ export class Chain implements Startable {
   /** The context a block built on the head at `time` runs in (block building, and the mempool's dry run). */
   nextBlockContext(time: number): BlockContext {
     const height = this.head.header.height + 1;
-    return { chainId: this.genesisSpec.chainId, height, time, policyFlags: policyFlagsAt(this.genesisSpec, height) };
+    return {
+      chainId: this.genesisSpec.chainId,
+      height,
+      time,
+      policyFlags: policyFlagsAt(this.genesisSpec, height),
+      parentHash: this.head.hash,
+      pos: posRulesOf(this.genesisSpec),
+    };
   }
 
   /** Builds a block on the current head from `candidates` (in order), leaving out those that do not apply. */
@@ -189,8 +238,9 @@ export class Chain implements Startable {
     return this.#serial(async () => {
       if (!bytesEqual(this.head.hash, built.parent.hash)) return null;
       const block = assembleBlock(sealed, built.transactions);
-      this.#checkEngineRules(block);
-      await this.#commit(block, built.execution);
+      this.#checkEngineRules(block, built.parent, this.#state);
+      const at: Attachment = { ancestorHeight: built.parent.header.height, reverted: [], branch: [], parentState: new StateOverlay(this.#state), parent: built.parent };
+      await this.#commit(block, built.execution, at);
       return block;
     });
   }
@@ -230,78 +280,205 @@ export class Chain implements Startable {
 
   async #importDecoded(block: Block): Promise<Block> {
     const { header } = block;
+    const { store } = this.#modules;
     // [IGNORE] The block is not already known
-    if ((await this.#modules.store.getBlockMeta(block.hash)) !== undefined) {
+    if ((await store.getBlockMeta(block.hash)) !== undefined) {
       throw new BlockError(BlockErrorCode.AlreadyKnown, `block ${toHex(block.hash)} is already known`, ErrorAction.Ignore);
     }
     // [REJECT] The block is for this chain
     if (header.chainId !== this.genesisSpec.chainId) {
       throw new BlockError(BlockErrorCode.WrongChain, `block is for chain "${header.chainId}"`);
     }
-    // [IGNORE] The parent is the head (side chains and reorgs come with the network layer)
-    const head = this.head;
-    if (!bytesEqual(header.parent, head.hash)) {
-      throw new BlockError(
-        BlockErrorCode.UnknownParent,
-        `parent ${toHex(header.parent).slice(0, 16)}… is not the head ${toHex(head.hash).slice(0, 16)}…`,
-        ErrorAction.Ignore,
-      );
+    // [REJECT] The parent is not a block this node found invalid
+    if (this.#invalid.has(toHex(header.parent))) {
+      this.#rememberInvalid(block.hash);
+      throw new BlockError(BlockErrorCode.InvalidAncestor, `parent ${short(header.parent)} is invalid`);
+    }
+    // [IGNORE] The parent is known (the network layer fetches unknown parents)
+    const parentMeta = bytesEqual(header.parent, this.head.hash) ? { height: this.head.header.height } : await store.getBlockMeta(header.parent);
+    if (parentMeta === undefined) {
+      throw new BlockError(BlockErrorCode.UnknownParent, `parent ${short(header.parent)} is not known`, ErrorAction.Ignore);
     }
     // [REJECT] The height is the parent's plus one
-    if (header.height !== head.header.height + 1) {
-      throw new BlockError(BlockErrorCode.WrongHeight, `height ${header.height} should be ${head.header.height + 1}`);
+    if (header.height !== parentMeta.height + 1) {
+      throw new BlockError(BlockErrorCode.WrongHeight, `height ${header.height} should be ${parentMeta.height + 1}`);
     }
     // [REJECT] The transaction root commits to the transactions
     if (!bytesEqual(header.txRoot, merkleRoot(block.transactions.map((tx) => tx.id)))) {
       throw new BlockError(BlockErrorCode.BadTxRoot, 'the transaction root does not match the transactions');
     }
-    this.#checkEngineRules(block);
-    // [REJECT] Every transaction is signed by its sender
-    const bad = await this.#modules.verifier.verifyTransactions(block.transactions);
-    if (bad >= 0) throw new BlockError(BlockErrorCode.BadSignature, `transaction ${bad} has an invalid signature`);
-    // [REJECT] Executing the transactions gives the claimed state root
-    const execution = applyBlock(this.#state, block, head.header.stateRoot, policyFlagsAt(this.genesisSpec, header.height));
-    if (!bytesEqual(execution.stateRoot, header.stateRoot)) {
-      throw new BlockError(BlockErrorCode.BadStateRoot, `state root should be ${toHex(execution.stateRoot)}`);
+    const at = await this.#attach(header.parent);
+    try {
+      this.#checkEngineRules(block, at.parent, at.parentState);
+      // [REJECT] Every transaction is signed by its sender
+      const bad = await this.#modules.verifier.verifyTransactions(block.transactions);
+      if (bad >= 0) throw new BlockError(BlockErrorCode.BadSignature, `transaction ${bad} has an invalid signature`);
+      // [REJECT] Executing the transactions gives the claimed state root
+      const execution = applyBlock(at.parentState, block, at.parent.header.stateRoot, policyFlagsAt(this.genesisSpec, header.height), posRulesOf(this.genesisSpec));
+      if (!bytesEqual(execution.stateRoot, header.stateRoot)) {
+        throw new BlockError(BlockErrorCode.BadStateRoot, `state root should be ${toHex(execution.stateRoot)}`);
+      }
+      await this.#commit(block, execution, at);
+    } catch (error) {
+      if (error instanceof BlockError && error.action === ErrorAction.Reject) this.#rememberInvalid(block.hash);
+      throw error;
     }
-    await this.#commit(block, execution);
     return block;
   }
 
-  #checkEngineRules(block: Block): void {
+  /**
+   * Builds the state after `parentHash` (any stored block) over the head state: reverts canonical blocks
+   * down to the fork point with their undo logs, then replays the side branch's stored blocks. A block on
+   * the head costs nothing here.
+   */
+  async #attach(parentHash: Hash): Promise<Attachment> {
+    const head = this.head;
+    if (bytesEqual(parentHash, head.hash)) {
+      return { ancestorHeight: head.header.height, reverted: [], branch: [], parentState: new StateOverlay(this.#state), parent: head };
+    }
+    const { store } = this.#modules;
+    const branch: Block[] = [];
+    let hash = parentHash;
+    for (;;) {
+      const meta = await store.getBlockMeta(hash);
+      if (meta === undefined) throw new Error(`block ${toHex(hash)} has no meta; the datadir is corrupt`);
+      const canonical = await store.getCanonicalHash(meta.height);
+      if (canonical !== undefined && bytesEqual(canonical, hash) && meta.height <= head.header.height) break;
+      if (branch.length >= MAX_REORG_DEPTH) {
+        throw new BlockError(BlockErrorCode.ReorgTooDeep, `the branch is more than ${MAX_REORG_DEPTH} blocks long`, ErrorAction.Ignore);
+      }
+      branch.push(await this.#storedBlock(hash));
+      hash = meta.parent;
+    }
+    branch.reverse();
+    const first = branch[0];
+    const ancestorHash = first === undefined ? parentHash : first.header.parent;
+    const ancestorHeight = first === undefined ? (await store.getBlockMeta(parentHash))!.height : first.header.height - 1;
+    // [IGNORE] The branch leaves the chain at or above the finalized block
+    const finalized = this.finalized;
+    if (ancestorHeight < finalized.height) {
+      throw new BlockError(
+        BlockErrorCode.ConflictsWithFinality,
+        `the branch leaves the chain at height ${ancestorHeight}, below the finalized height ${finalized.height}`,
+        ErrorAction.Ignore,
+      );
+    }
+    if (head.header.height - ancestorHeight > MAX_REORG_DEPTH) {
+      throw new BlockError(BlockErrorCode.ReorgTooDeep, `the branch leaves the chain ${head.header.height - ancestorHeight} blocks back`, ErrorAction.Ignore);
+    }
+    const state = new StateOverlay(this.#state);
+    const reverted: Block[] = [];
+    for (let height = head.header.height; height > ancestorHeight; height--) {
+      const canonical = await store.getCanonicalHash(height);
+      const undo = canonical === undefined ? undefined : await store.getUndo(canonical);
+      if (canonical === undefined || undo === undefined) throw new Error(`canonical block ${height} or its undo log is missing; the datadir is corrupt`);
+      reverted.push(await this.#storedBlock(canonical));
+      for (const [key, value] of decodeUndo(undo)) {
+        if (value === null) state.delete(key);
+        else state.set(key, value);
+      }
+    }
+    let parent = await this.#headOf(ancestorHash);
+    for (const side of branch) {
+      // Stored side blocks were fully validated when they arrived; replaying needs only their execution.
+      const execution = applyBlock(state, side, parent.header.stateRoot, policyFlagsAt(this.genesisSpec, side.header.height), posRulesOf(this.genesisSpec));
+      for (const { key, value } of execution.writes) {
+        if (value === null) state.delete(key);
+        else state.set(key, value);
+      }
+      const meta = (await store.getBlockMeta(side.hash))!;
+      parent = { hash: side.hash, header: side.header, score: meta.score, parentTime: parent.header.time };
+    }
+    return { ancestorHeight, reverted, branch, parentState: state, parent };
+  }
+
+  async #storedBlock(hash: Hash): Promise<Block> {
+    const bytes = await this.#modules.store.getBlock(hash);
+    if (bytes === undefined) throw new Error(`block ${toHex(hash)} is missing from the datadir`);
+    return decodeBlock(bytes);
+  }
+
+  #rememberInvalid(hash: Hash): void {
+    if (this.#invalid.size >= MAX_INVALID_REMEMBERED) this.#invalid.delete(this.#invalid.values().next().value!);
+    this.#invalid.add(toHex(hash));
+  }
+
+  #checkEngineRules(block: Block, parent: Head, parentState: StateReader): void {
     const { engine, clock } = this.#modules;
-    const error = engine.verifyHeader(block.header, block.headerBytes, this.parentInfo(), {
-      now: clock(),
-      parentState: this.#state,
-    });
+    const error = engine.verifyHeader(block.header, block.headerBytes, this.parentInfo(parent), { now: clock(), parentState });
     if (error !== null) throw error;
   }
 
-  async #commit(block: Block, execution: BlockExecution): Promise<void> {
-    const parent = this.head;
-    const score = this.#modules.engine.score(block.header, this.parentInfo(parent));
+  /**
+   * Writes a validated block in one synced batch. It becomes the head when its score beats the head's
+   * (on the head's own branch that is always so); otherwise it is kept as a side block, ready for a later
+   * reorg. A reorg's batch reverts the old branch and applies the new one: state, canonical index, transaction
+   * index and node-local indexes together, so a crash leaves one branch or the other, never a mix.
+   */
+  async #commit(block: Block, execution: BlockExecution, at: Attachment): Promise<void> {
+    const { engine, store, logger } = this.#modules;
+    const postState = new StateOverlay(at.parentState);
+    for (const { key, value } of execution.writes) {
+      if (value === null) postState.delete(key);
+      else postState.set(key, value);
+    }
+    const score = engine.score(block.header, this.parentInfo(at.parent), postState);
     const { height } = block.header;
     const writes: ChainWrite[] = [
-      { kind: 'block', hash: block.hash, bytes: block.bytes, meta: { height, parent: parent.hash, score } },
+      { kind: 'block', hash: block.hash, bytes: block.bytes, meta: { height, parent: at.parent.hash, score } },
       { kind: 'undo', hash: block.hash, undo: encodeUndo(execution.undo) },
-      { kind: 'canonical', height, hash: block.hash },
     ];
-    block.transactions.forEach((tx, index) => {
-      writes.push({ kind: 'tx', txId: tx.id, location: { blockHash: block.hash, height, index } });
-    });
-    for (const { key, value } of execution.writes) writes.push({ kind: 'state', key, value });
-    writes.push(...indexWrites(block));
+    const head = this.head;
+    const extendsHead = at.reverted.length === 0 && at.branch.length === 0;
+    if (!extendsHead && score <= head.score) {
+      await store.write(writes);
+      logger.debug({ height, hash: toHex(block.hash), forkHeight: at.ancestorHeight }, 'stored a side-chain block');
+      return;
+    }
+    const applied = [...at.branch, block];
+    for (const old of at.reverted) {
+      for (const tx of old.transactions) writes.push({ kind: 'tx', txId: tx.id, location: null });
+      writes.push(...revertIndexWrites(old));
+    }
+    for (let h = height + 1; h <= head.header.height; h++) writes.push({ kind: 'canonical', height: h, hash: null });
+    for (const b of applied) {
+      writes.push({ kind: 'canonical', height: b.header.height, hash: b.hash });
+      b.transactions.forEach((tx, index) => {
+        writes.push({ kind: 'tx', txId: tx.id, location: { blockHash: b.hash, height: b.header.height, index } });
+      });
+      writes.push(...indexWrites(b));
+    }
+    const stateWrites = extendsHead ? execution.writes : netWrites(at.parentState, execution.writes);
+    for (const { key, value } of stateWrites) writes.push({ kind: 'state', key, value });
     writes.push({ kind: 'head', head: { hash: block.hash, height } });
-    await this.#modules.store.write(writes);
+    await store.write(writes);
     // Memory follows disk: only after the batch is durable does the node see the new head.
-    this.#state.apply(execution.writes);
-    this.#head = { hash: block.hash, header: block.header, score, parentTime: parent.header.time };
-    for (const listener of this.#listeners) {
-      try {
-        listener(block, this.#head);
-      } catch (error) {
-        this.#modules.logger.error({ err: error }, 'a head listener failed');
-      }
+    this.#state.apply(stateWrites);
+    const heads: Head[] = [];
+    let parent = at.parent;
+    for (const b of applied) {
+      const meta = b === block ? { score } : (await store.getBlockMeta(b.hash))!;
+      parent = { hash: b.hash, header: b.header, score: meta.score, parentTime: parent.header.time };
+      heads.push(parent);
+    }
+    this.#head = heads[heads.length - 1];
+    if (at.reverted.length > 0) {
+      logger.warn(
+        { from: toHex(head.hash), to: toHex(block.hash), forkHeight: at.ancestorHeight, reverted: at.reverted.length, applied: applied.length },
+        'chain reorganised',
+      );
+      for (const listener of this.#reorgListeners) this.#notify(() => listener(at.reverted, applied));
+    }
+    applied.forEach((b, i) => {
+      for (const listener of this.#listeners) this.#notify(() => listener(b, heads[i]!));
+    });
+  }
+
+  #notify(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.#modules.logger.error({ err: error }, 'a chain listener failed');
     }
   }
 
@@ -315,7 +492,8 @@ export class Chain implements Startable {
     ];
   }
 
-  async #loadHead(hash: Hash): Promise<Head> {
+  /** A stored block as a Head (its score from its meta, its parent's time for the PoW retarget). */
+  async #headOf(hash: Hash): Promise<Head> {
     const { store } = this.#modules;
     const [bytes, meta] = await Promise.all([store.getBlock(hash), store.getBlockMeta(hash)]);
     if (bytes === undefined || meta === undefined) throw new Error(`the head block ${toHex(hash)} is missing from the datadir`);
@@ -333,4 +511,21 @@ export class Chain implements Startable {
 /** The undo log of a block: the prior value of every key it wrote (nil where the key did not exist). */
 export function encodeUndo(undo: readonly StateEntry[]): Uint8Array {
   return encodeCanonical(undo.map((e) => [e.key, e.value]));
+}
+
+/** Reads an undo log written by encodeUndo (our own database: a bad one is corruption, and throws). */
+export function decodeUndo(bytes: Uint8Array): [Uint8Array, Uint8Array | null][] {
+  return decodeCanonical(bytes, 1 << 30, 'undo') as [Uint8Array, Uint8Array | null][];
+}
+
+/** The writes that take the head state to `state` (an overlay over it) plus `extra` on top. */
+function netWrites(state: StateOverlay, extra: readonly StateEntry[]): StateEntry[] {
+  const byKey = new Map<string, StateEntry>();
+  for (const e of state.writes()) byKey.set(toHex(e.key), e);
+  for (const e of extra) byKey.set(toHex(e.key), e);
+  return [...byKey.values()].sort((a, b) => compareBytes(a.key, b.key));
+}
+
+function short(hash: Hash): string {
+  return `${toHex(hash).slice(0, 16)}…`;
 }

@@ -77,3 +77,20 @@ export function indexWrites(block: Block): ChainWrite[] {
   });
   return writes;
 }
+
+/**
+ * Undoes a reverted block's index entries (written before the new branch's, so a transaction in both keeps
+ * its entry). "Ever granted" entries stay: state decides whether a grant holds, and another block may have
+ * made the same entry. Erased blobs stay erased: crypto-shredding cannot be undone; custody replication
+ * fetches them again if the record lives on in the new branch.
+ */
+export function revertIndexWrites(block: Block): ChainWrite[] {
+  const writes: ChainWrite[] = [];
+  block.transactions.forEach((tx, index) => {
+    const record = recordOf(tx);
+    if (record === undefined) return;
+    writes.push({ kind: 'index', key: indexKey.recordTx(record, block.header.height, index), value: null });
+    if (tx.body.type === TxType.CreateRecord) writes.push({ kind: 'index', key: indexKey.owned(tx.sender, record), value: null });
+  });
+  return writes;
+}

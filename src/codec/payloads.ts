@@ -1,11 +1,14 @@
 import type { WireValue } from './canonical.ts';
 import { DecodeError, DecodeReason } from './errors.ts';
-import { expectArray, expectBoolean, expectBytes, expectBytesUpTo, expectString, expectTime, expectU32, expectU64 } from './fields.ts';
+import { expectArray, expectBigU64, expectBoolean, expectBytes, expectBytesUpTo, expectString, expectTime, expectU32, expectU64 } from './fields.ts';
 import { MAX_PROGRAM_BYTES } from '../script/limits.ts';
 import { ACCOUNT_ID_LENGTH, HASH_LENGTH } from '../types/primitives.ts';
 import { ACCESS_ACTIONS, type AccessAction } from '../types/record.ts';
 import { ROLE_CODES } from '../types/identity.ts';
-import { TxType, type TxBody } from '../types/transaction.ts';
+import { EvidenceKind, TxType, type TxBody } from '../types/transaction.ts';
+
+/** Evidence carries two vote transactions or two block headers; either fits well within this. */
+export const MAX_EVIDENCE_ITEM_BYTES = 4096;
 
 /** Limits of identity payload fields. */
 export const MAX_NAME_BYTES = 128;
@@ -163,6 +166,49 @@ const PAYLOAD_CODECS: CodecTable = {
       };
     },
   },
+  [TxType.Vote]: {
+    encode: (b) => [b.sourceHeight, b.sourceHash, b.targetHeight, b.targetHash],
+    decode(payload, field) {
+      const [sourceHeight, sourceHash, targetHeight, targetHash] = expectArray(payload, 4, field);
+      return {
+        type: TxType.Vote,
+        sourceHeight: expectU32(sourceHeight, `${field}.sourceHeight`),
+        sourceHash: expectBytes(sourceHash, HASH_LENGTH, `${field}.sourceHash`),
+        targetHeight: expectU32(targetHeight, `${field}.targetHeight`),
+        targetHash: expectBytes(targetHash, HASH_LENGTH, `${field}.targetHash`),
+      };
+    },
+  },
+  [TxType.Evidence]: {
+    encode: (b) => [b.kind, b.first, b.second],
+    decode(payload, field) {
+      const [kind, first, second] = expectArray(payload, 3, field);
+      const code = expectU32(kind, `${field}.kind`);
+      if (code !== EvidenceKind.DoubleVote && code !== EvidenceKind.DoubleProposal) {
+        throw new DecodeError(DecodeReason.UnknownType, `${field}.kind`, `unknown evidence kind ${code}`);
+      }
+      return {
+        type: TxType.Evidence,
+        kind: code,
+        first: expectBytesUpTo(first, MAX_EVIDENCE_ITEM_BYTES, `${field}.first`),
+        second: expectBytesUpTo(second, MAX_EVIDENCE_ITEM_BYTES, `${field}.second`),
+      };
+    },
+  },
+  [TxType.Stake]: {
+    encode: (b) => [b.amount],
+    decode(payload, field) {
+      const [amount] = expectArray(payload, 1, field);
+      return { type: TxType.Stake, amount: expectBigU64(amount, `${field}.amount`) };
+    },
+  },
+  [TxType.Unstake]: {
+    encode: (b) => [b.amount],
+    decode(payload, field) {
+      const [amount] = expectArray(payload, 1, field);
+      return { type: TxType.Unstake, amount: expectBigU64(amount, `${field}.amount`) };
+    },
+  },
 };
 
 /** Encodes a body's payload (the fifth element of a transaction). */
@@ -190,4 +236,8 @@ export const TX_TYPE_NAMES: Readonly<Record<TxBody['type'], string>> = {
   [TxType.GrantAccess]: 'access.grant',
   [TxType.RevokeAccess]: 'access.revoke',
   [TxType.ReadRecord]: 'access.read',
+  [TxType.Vote]: 'consensus.vote',
+  [TxType.Evidence]: 'consensus.evidence',
+  [TxType.Stake]: 'consensus.stake',
+  [TxType.Unstake]: 'consensus.unstake',
 };

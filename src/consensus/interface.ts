@@ -29,8 +29,11 @@ export interface ConsensusEngine {
   readonly kind: string;
   /** Checks the engine's rules for `header` (time, proposer, seal) against its parent; null when valid. */
   verifyHeader(header: BlockHeader, headerBytes: Uint8Array, parent: ParentInfo, ctx: ConsensusContext): BlockError | null;
-  /** Fork-choice score of a block: the parent's score plus this block's weight. */
-  score(header: BlockHeader, parent: ParentInfo): bigint;
+  /**
+   * Fork-choice score of a block from its parent's and the state after it (PoS reads the justified
+   * checkpoint there). The highest score is the head.
+   */
+  score(header: BlockHeader, parent: ParentInfo, postState: StateReader): bigint;
   /**
    * The earliest block time at or after `now` at which `proposer` may build on `parent`, or null if it may
    * not (PoS: not a validator within the look-ahead).

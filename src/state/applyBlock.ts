@@ -2,6 +2,7 @@ import { applyTx, type BlockContext } from './applyTx.ts';
 import { nextStateRoot } from './commitment.ts';
 import { BlockError, BlockErrorCode, TxError } from './errors.ts';
 import { StateOverlay, type StateReader } from './overlay.ts';
+import { beginPosBlock, type PosRules } from './pos.ts';
 import type { Block } from '../types/block.ts';
 import type { PolicyFlags } from '../script/flags.ts';
 import type { Hash } from '../types/primitives.ts';
@@ -18,10 +19,11 @@ export interface BlockExecution {
 }
 
 /** Applies every transaction of `block` to `pre` (the parent's state). Throws BlockError if any is invalid. */
-export function applyBlock(pre: StateReader, block: Block, parentStateRoot: Hash, policyFlags: PolicyFlags): BlockExecution {
-  const { chainId, height, time } = block.header;
-  const ctx: BlockContext = { chainId, height, time, policyFlags };
+export function applyBlock(pre: StateReader, block: Block, parentStateRoot: Hash, policyFlags: PolicyFlags, pos?: PosRules): BlockExecution {
+  const { chainId, height, time, parent } = block.header;
+  const ctx: BlockContext = { chainId, height, time, policyFlags, parentHash: parent, pos };
   const overlay = new StateOverlay(pre);
+  if (pos !== undefined) beginPosBlock(overlay, ctx);
   block.transactions.forEach((tx, index) => {
     try {
       applyTx(overlay, tx, ctx);
@@ -53,6 +55,7 @@ export function buildBlockContents(
   maxTxs: number,
 ): BlockExecution & { included: Transaction[]; excluded: ExcludedTransaction[] } {
   const overlay = new StateOverlay(pre);
+  if (ctx.pos !== undefined) beginPosBlock(overlay, ctx);
   const included: Transaction[] = [];
   const excluded: ExcludedTransaction[] = [];
   for (const tx of candidates) {

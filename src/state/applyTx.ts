@@ -10,6 +10,7 @@ import {
   putRecordVersion,
 } from './accessors.ts';
 import { decideAccess } from './policyContext.ts';
+import { applyEvidence, applyStake, applyUnstake, applyVote, type PosRules } from './pos.ts';
 import { explainDenial } from './explainDenial.ts';
 import { checkProgram } from '../script/checkProgram.ts';
 import { PolicyErrorCode } from '../script/errors.ts';
@@ -18,7 +19,7 @@ import type { StateOverlay } from './overlay.ts';
 import type { PolicyFlags } from '../script/flags.ts';
 import { bytesEqual, toHex } from '../codec/bytes.ts';
 import { Role, type Account } from '../types/identity.ts';
-import type { AccountId } from '../types/primitives.ts';
+import type { AccountId, Hash } from '../types/primitives.ts';
 import type { AccessAction, RecordMeta } from '../types/record.ts';
 import {
   TxType,
@@ -43,6 +44,10 @@ export interface BlockContext {
   readonly time: number;
   /** Policy rule flags in force at this height. */
   readonly policyFlags: PolicyFlags;
+  /** The parent block's hash (PoS records it for votes); absent in dry runs that need no ancestry. */
+  readonly parentHash?: Hash;
+  /** Proof-of-stake rules; absent on a proof-of-work chain (votes, evidence and staking are refused there). */
+  readonly pos?: PosRules;
 }
 
 /**
@@ -54,6 +59,9 @@ export function applyTx(state: StateOverlay, tx: Transaction, ctx: BlockContext)
   if (tx.chainId !== ctx.chainId) {
     throw new TxError(TxErrorCode.WrongChain, `transaction is for chain "${tx.chainId}", this is "${ctx.chainId}"`);
   }
+  // Votes are ordered by target height, not by the account nonce: a validator's votes never wait on its
+  // other transactions.
+  if (tx.body.type === TxType.Vote) return applyVote(state, tx, tx.body, ctx);
   const account = getAccount(state, tx.sender);
   // [REJECT] The nonce is the sender's next one (replay within the chain, and ordering)
   const expected = account?.nonce ?? 0;
@@ -94,6 +102,15 @@ export function applyTx(state: StateOverlay, tx: Transaction, ctx: BlockContext)
       break;
     case TxType.ReadRecord:
       readRecord(state, tx.sender, body, ctx);
+      break;
+    case TxType.Evidence:
+      applyEvidence(state, body, ctx);
+      break;
+    case TxType.Stake:
+      applyStake(state, tx.sender, body, ctx);
+      break;
+    case TxType.Unstake:
+      applyUnstake(state, tx.sender, body, ctx);
       break;
     default:
       return assertNever(body);

@@ -31,6 +31,15 @@ export const TxErrorCode = {
   AttestationRevoked: 'ATTESTATION_REVOKED',
   NotAttested: 'NOT_ATTESTED',
   EmergencyRefused: 'EMERGENCY_REFUSED',
+  // Proof of stake: votes, evidence, staking.
+  NotProofOfStake: 'NOT_PROOF_OF_STAKE',
+  NotAValidator: 'NOT_A_VALIDATOR',
+  BadVote: 'BAD_VOTE',
+  DuplicateVote: 'DUPLICATE_VOTE',
+  BadEvidence: 'BAD_EVIDENCE',
+  AlreadySlashed: 'ALREADY_SLASHED',
+  InsufficientBalance: 'INSUFFICIENT_BALANCE',
+  InsufficientStake: 'INSUFFICIENT_STAKE',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 
@@ -62,6 +71,12 @@ export const BlockErrorCode = {
   BadSignature: 'BAD_SIGNATURE',
   InvalidTransaction: 'INVALID_TRANSACTION',
   AlreadyKnown: 'ALREADY_KNOWN',
+  /** The block descends from a block this node found invalid. */
+  InvalidAncestor: 'INVALID_ANCESTOR',
+  /** The block's branch leaves the chain below the finalized block: it can never be adopted. */
+  ConflictsWithFinality: 'CONFLICTS_WITH_FINALITY',
+  /** The block's branch leaves the chain further back than this node reorganises. */
+  ReorgTooDeep: 'REORG_TOO_DEEP',
 } as const;
 export type BlockErrorCode = (typeof BlockErrorCode)[keyof typeof BlockErrorCode];
 

@@ -9,6 +9,7 @@ import { MAX_NAME_BYTES } from '../codec/payloads.ts';
 import { encodeCanonical, type WireValue } from '../codec/canonical.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
 import type { Block } from '../types/block.ts';
+import type { PosRules } from './pos.ts';
 import type { ConsensusParams, GenesisAccount, GenesisHospital, GenesisSpec, PolicyRuleActivation } from '../types/genesis.ts';
 import { POLICY_FLAG_VERSIONS, policyFlagsAtVersion, type PolicyFlags } from '../script/flags.ts';
 import { CHAIN_ID_PATTERN, ZERO_HASH } from '../types/primitives.ts';
@@ -73,6 +74,14 @@ export function policyFlagsAt(spec: GenesisSpec, height: number): PolicyFlags {
   return policyFlagsAtVersion(version)!;
 }
 
+/** Blocks between a stake change's inclusion and the validator set it changes. */
+export const DEFAULT_STAKE_DELAY_BLOCKS = 16;
+
+/** The PoS rules of the transition, or undefined on a PoW chain. */
+export function posRulesOf(spec: GenesisSpec): PosRules | undefined {
+  return spec.consensus.engine === 'pos' ? { stakeDelayBlocks: spec.consensus.stakeDelayBlocks } : undefined;
+}
+
 function parseConsensus(c: Record<string, unknown>): ConsensusParams {
   const engine = c.engine;
   if (engine === 'pow') {
@@ -84,7 +93,11 @@ function parseConsensus(c: Record<string, unknown>): ConsensusParams {
     return { engine, targetBlockMs, initialDifficulty, minDifficulty, retargetWindow };
   }
   if (engine === 'pos') {
-    return { engine, slotMs: integer(c.slotMs, '$.consensus.slotMs', 100, 3_600_000) };
+    return {
+      engine,
+      slotMs: integer(c.slotMs, '$.consensus.slotMs', 100, 3_600_000),
+      stakeDelayBlocks: integer(c.stakeDelayBlocks ?? DEFAULT_STAKE_DELAY_BLOCKS, '$.consensus.stakeDelayBlocks', 1, 1_000_000),
+    };
   }
   throw new GenesisError('$.consensus.engine', `must be "pow" or "pos", got ${JSON.stringify(engine)}`);
 }
@@ -96,13 +109,16 @@ function parseHospital(value: unknown, path: string): GenesisHospital {
   if (nameBytes === 0 || nameBytes > MAX_NAME_BYTES || !name.isWellFormed()) {
     throw new GenesisError(`${path}.name`, `must be 1 to ${MAX_NAME_BYTES} bytes of UTF-8`);
   }
-  const stakeValue = h.stake ?? 0;
-  const stake =
-    typeof stakeValue === 'string' && /^[0-9]{1,19}$/.test(stakeValue)
-      ? BigInt(stakeValue)
-      : BigInt(integer(stakeValue, `${path}.stake`, 0, Number.MAX_SAFE_INTEGER));
-  if (stake > 0x7fffffffffffffffn) throw new GenesisError(`${path}.stake`, 'is above 2^63 - 1');
-  return { id: accountId(h.id, `${path}.id`), name, stake };
+  const stake = amount(h.stake ?? 0, `${path}.stake`);
+  const balance = amount(h.balance ?? 0, `${path}.balance`);
+  return { id: accountId(h.id, `${path}.id`), name, stake, balance };
+}
+
+/** A u63 amount, as a JSON number (up to 2^53) or a decimal string. */
+function amount(value: unknown, path: string): bigint {
+  const n = typeof value === 'string' && /^[0-9]{1,19}$/.test(value) ? BigInt(value) : BigInt(integer(value, path, 0, Number.MAX_SAFE_INTEGER));
+  if (n > 0x7fffffffffffffffn) throw new GenesisError(path, 'is above 2^63 - 1');
+  return n;
 }
 
 function parseAccount(value: unknown, path: string): GenesisAccount {
@@ -146,12 +162,12 @@ export function encodeGenesisSpec(spec: GenesisSpec): Uint8Array {
   const consensus: WireValue =
     c.engine === 'pow'
       ? ['pow', c.targetBlockMs, BigInt(c.initialDifficulty), BigInt(c.minDifficulty), c.retargetWindow]
-      : ['pos', c.slotMs];
+      : ['pos', c.slotMs, c.stakeDelayBlocks];
   return encodeCanonical([
     spec.chainId,
     BigInt(spec.time),
     consensus,
-    spec.hospitals.map((h) => [h.id, h.name, h.stake]),
+    spec.hospitals.map((h) => [h.id, h.name, h.stake, h.balance]),
     spec.accounts.map((a) => [a.id, a.role]),
     spec.policyRules.map((r) => [r.fromHeight, r.version]),
   ]);
@@ -171,6 +187,7 @@ export function buildGenesis(spec: GenesisSpec): Genesis {
   for (const h of spec.hospitals) {
     putAccount(state, h.id, { role: 'hospital', nonce: 0, registeredAt: 0 });
     state.set(stateKey.hospital(h.id), encodeHospitalName(h.name));
+    if (h.balance > 0n) state.set(stateKey.balance(h.id), encodeCanonical(h.balance));
   }
   state.set(stateKey.hospitalList(), encodeHospitalList(spec.hospitals.map((h) => h.id)));
   const validators = spec.hospitals

@@ -19,6 +19,20 @@ export const StateNamespace = {
   RecordVersion: 0x06,
   /** 0x07 || recordId || granteeId -> Grant [grantor, scopeBits, expiresAt|nil, grantedAt, revokedAt|nil] */
   Grant: 0x07,
+  /** 0x08 || u32be(height) -> block hash, for the last BLOCK_HASH_WINDOW ancestors (votes name blocks by it) */
+  BlockHash: 0x08,
+  /** 0x09 || validatorId || u32be(targetHeight) -> [sourceHeight] the validator's vote at that target height */
+  Vote: 0x09,
+  /** 0x0a || u32be(sourceHeight) || u32be(targetHeight) -> stake that voted for that link */
+  Tally: 0x0a,
+  /** 0x0b || 'f' -> [justifiedHeight, justifiedHash, finalizedHeight, finalizedHash]; 0x0b || 'j' || u32be(h) -> hash */
+  Finality: 0x0b,
+  /** 0x0c || u32be(height) -> [[validatorId, delta sign (0 add, 1 withdraw), amount]...] stake changes due then */
+  StakeChange: 0x0c,
+  /** 0x0d || hospitalId -> unbonded balance (u64) */
+  Balance: 0x0d,
+  /** 0x0e || validatorId -> [height, evidence kind] of the slashing */
+  Slashed: 0x0e,
 } as const;
 
 export const stateKey = {
@@ -33,4 +47,13 @@ export const stateKey = {
     concatBytes(new Uint8Array([StateNamespace.RecordVersion]), id, u32be(version)),
   grant: (record: Hash, grantee: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Grant]), record, grantee),
   validatorSet: (): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Validators]), utf8('set')),
+  blockHash: (height: number): Uint8Array => concatBytes(new Uint8Array([StateNamespace.BlockHash]), u32be(height)),
+  vote: (validator: AccountId, targetHeight: number): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Vote]), validator, u32be(targetHeight)),
+  tally: (sourceHeight: number, targetHeight: number): Uint8Array =>
+    concatBytes(new Uint8Array([StateNamespace.Tally]), u32be(sourceHeight), u32be(targetHeight)),
+  finality: (): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Finality]), utf8('f')),
+  justified: (height: number): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Finality]), utf8('j'), u32be(height)),
+  stakeChanges: (height: number): Uint8Array => concatBytes(new Uint8Array([StateNamespace.StakeChange]), u32be(height)),
+  balance: (id: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Balance]), id),
+  slashed: (id: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Slashed]), id),
 };

@@ -16,6 +16,8 @@ export interface PowParams {
 export interface PosParams {
   readonly engine: 'pos';
   readonly slotMs: number;
+  /** Blocks between a stake or unstake transaction and the validator-set change it makes. */
+  readonly stakeDelayBlocks: number;
 }
 
 export type ConsensusParams = PowParams | PosParams;
@@ -25,6 +27,8 @@ export interface GenesisHospital {
   readonly name: string;
   /** Validator stake; 0 for a hospital that does not validate. */
   readonly stake: bigint;
+  /** Unbonded balance it may stake later. */
+  readonly balance: bigint;
 }
 
 /** Accounts registered at genesis (demo patients and doctors of a dev chain). */

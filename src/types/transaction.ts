@@ -16,6 +16,10 @@ export const TxType = {
   GrantAccess: 20,
   RevokeAccess: 21,
   ReadRecord: 22,
+  Vote: 30,
+  Evidence: 31,
+  Stake: 32,
+  Unstake: 33,
 } as const;
 export type TxType = (typeof TxType)[keyof typeof TxType];
 
@@ -102,6 +106,47 @@ export interface ReadRecordBody {
   readonly reason: string;
 }
 
+/**
+ * A PoS validator's finality vote (Casper FFG style): a link from a justified checkpoint (source) to a later
+ * block on the same chain (target). A vote does not use the account nonce (the transaction's nonce is 0);
+ * each validator has at most one vote per target height, which is also what makes a replay a duplicate.
+ */
+export interface VoteBody {
+  readonly type: typeof TxType.Vote;
+  readonly sourceHeight: number;
+  readonly sourceHash: Hash;
+  readonly targetHeight: number;
+  readonly targetHash: Hash;
+}
+
+export const EvidenceKind = { DoubleVote: 0, DoubleProposal: 1 } as const;
+export type EvidenceKind = (typeof EvidenceKind)[keyof typeof EvidenceKind];
+
+/**
+ * Proof that a validator signed two conflicting messages: two vote transactions (same target height, or one
+ * surrounding the other) or two block headers for the same slot. Any account may submit it; the offender's
+ * whole stake is slashed and it leaves the validator set.
+ */
+export interface EvidenceBody {
+  readonly type: typeof TxType.Evidence;
+  readonly kind: EvidenceKind;
+  /** Vote transaction wire bytes, or header bytes, as signed by the offender. */
+  readonly first: Uint8Array;
+  readonly second: Uint8Array;
+}
+
+/** A hospital bonds `amount` of its unbonded balance as validator stake, effective some blocks later. */
+export interface StakeBody {
+  readonly type: typeof TxType.Stake;
+  readonly amount: bigint;
+}
+
+/** A validator withdraws `amount` of stake to its unbonded balance, effective some blocks later. */
+export interface UnstakeBody {
+  readonly type: typeof TxType.Unstake;
+  readonly amount: bigint;
+}
+
 export type TxBody =
   | RegisterIdentityBody
   | AttestDoctorBody
@@ -112,7 +157,11 @@ export type TxBody =
   | EraseRecordBody
   | GrantAccessBody
   | RevokeAccessBody
-  | ReadRecordBody;
+  | ReadRecordBody
+  | VoteBody
+  | EvidenceBody
+  | StakeBody
+  | UnstakeBody;
 
 /** What a sender signs: the canonical encoding of `[chainId, type, sender, nonce, payload]`. */
 export interface UnsignedTransaction {

@@ -8,6 +8,8 @@ import type { Validator } from '../../state/stateValues.ts';
 import type { BlockHeader } from '../../types/block.ts';
 import type { PosParams } from '../../types/genesis.ts';
 import type { AccountId } from '../../types/primitives.ts';
+import { finalityOf } from '../../state/finality.ts';
+import type { StateReader } from '../../state/overlay.ts';
 import type { ConsensusContext, ConsensusEngine, ParentInfo } from '../interface.ts';
 import { MAX_FUTURE_DRIFT_MS } from '../pow/powEngine.ts';
 
@@ -84,9 +86,12 @@ export class PosEngine implements ConsensusEngine {
     return null;
   }
 
-  /** Longest chain until finality arrives with multi-validator voting. */
-  score(_header: BlockHeader, parent: ParentInfo): bigint {
-    return parent.score + 1n;
+  /**
+   * FFG's fork choice: the chain with the highest justified checkpoint, then the longest. (Never below the
+   * finalized block: the chain refuses branches that leave the chain there.)
+   */
+  score(header: BlockHeader, _parent: ParentInfo, postState: StateReader): bigint {
+    return posScore(justifiedHeightOf(postState), header.height);
   }
 
   nextProposalTime(parent: ParentInfo, proposer: AccountId, ctx: ConsensusContext): number | null {
@@ -105,6 +110,16 @@ export class PosEngine implements ConsensusEngine {
   initialSeal(): Uint8Array {
     return new Uint8Array(0);
   }
+}
+
+/** Justified height in the high bits, height in the low 32. */
+export function posScore(justifiedHeight: number, height: number): bigint {
+  return (BigInt(justifiedHeight) << 32n) | BigInt(height);
+}
+
+function justifiedHeightOf(state: StateReader): number {
+  // The genesis hash only fills the default; the height is what the score needs.
+  return finalityOf(state, new Uint8Array(32)).justified.height;
 }
 
 /** Signs a header as its proposer: the seal is the signature of the header encoded with an empty seal. */

@@ -99,6 +99,7 @@ export class PowEngine implements ConsensusEngine {
     return null;
   }
 
+  /** Heaviest total work: the sum of every block's difficulty. */
   score(header: BlockHeader, parent: ParentInfo): bigint {
     return parent.score + (decodePowSeal(header.seal)?.difficulty ?? 0n);
   }

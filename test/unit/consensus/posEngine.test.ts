@@ -3,11 +3,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, toHex } from '../../../src/codec/bytes.ts';
 import type { ParentInfo } from '../../../src/consensus/interface.ts';
-import { PosEngine, proposerForSlot, sealPosHeader } from '../../../src/consensus/pos/posEngine.ts';
+import { PosEngine, posScore, proposerForSlot, sealPosHeader } from '../../../src/consensus/pos/posEngine.ts';
 import { getValidatorSet } from '../../../src/state/accessors.ts';
 import { BlockErrorCode, ErrorAction } from '../../../src/state/errors.ts';
 import { buildGenesis } from '../../../src/state/genesis.ts';
-import { MemoryState } from '../../../src/state/overlay.ts';
+import { MemoryState, StateOverlay, type StateReader } from '../../../src/state/overlay.ts';
+import { putFinality } from '../../../src/state/finality.ts';
 import type { Validator } from '../../../src/state/stateValues.ts';
 import type { BlockHeader } from '../../../src/types/block.ts';
 import { SEED } from '../../helpers/chainBuilder.ts';
@@ -26,7 +27,7 @@ const spec = testGenesis('pos', {
 const state = new MemoryState();
 state.apply(buildGenesis(spec).writes);
 const validators = getValidatorSet(state);
-const engine = new PosEngine({ engine: 'pos', slotMs: SLOT }, GENESIS_TIME);
+const engine = new PosEngine({ engine: 'pos', slotMs: SLOT, stakeDelayBlocks: 16 }, GENESIS_TIME);
 const keyOf = (id: Uint8Array) => [light, heavy].find((k) => bytesEqual(k.publicKey, id))!;
 
 const parentHeader: BlockHeader = {
@@ -149,8 +150,15 @@ describe('PosEngine', () => {
     expect(engine.nextProposalTime(parent, outsider.publicKey, { now: GENESIS_TIME, parentState: state })).toBeNull();
   });
 
-  it('scores one per block (longest chain)', () => {
-    expect(engine.score(headerAt(5), parent)).toBe(4n);
+  it('scores the justified height first, then the height', () => {
+    const justifiedAt = (height: number): StateReader => {
+      const s = new StateOverlay({ get: () => undefined });
+      putFinality(s, { justified: { height, hash: new Uint8Array(32) }, finalized: { height: 0, hash: new Uint8Array(32) } });
+      return s;
+    };
+    expect(engine.score(headerAt(5), parent, state)).toBe(posScore(0, headerAt(5).height));
+    // A short chain with a later justified checkpoint beats a long one without.
+    expect(engine.score(headerAt(5), parent, justifiedAt(3)) > engine.score({ ...headerAt(5), height: 900 }, parent, justifiedAt(2))).toBe(true);
     expect(engine.initialSeal()).toEqual(new Uint8Array(0));
   });
 });
