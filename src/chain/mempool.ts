@@ -15,6 +15,10 @@ export const MempoolRejection = {
   SenderLimit: 'SENDER_LIMIT',
   PoolFull: 'POOL_FULL',
   NonceTooFarAhead: 'NONCE_TOO_FAR_AHEAD',
+  /** Finality votes go to the vote pool (the vote topic), not the mempool. */
+  NotForMempool: 'VOTE_NOT_FOR_MEMPOOL',
+  /** The vote pool did not keep a vote (duplicate, not a validator, unknown or finalized target). */
+  VoteNotKept: 'VOTE_NOT_KEPT',
 } as const;
 export type MempoolRejection = (typeof MempoolRejection)[keyof typeof MempoolRejection];
 
@@ -26,6 +30,9 @@ export class MempoolError extends Error {
     this.code = code;
   }
 }
+
+/** Where an admitted transaction came from: this node's clients, or a peer (or a reorg) */
+export type TxOrigin = 'local' | 'network';
 
 export interface MempoolOptions {
   /** Transactions held at most. */
@@ -64,6 +71,7 @@ export class Mempool {
   readonly #bySender = new Map<string, Map<number, Transaction>>();
   // tx id -> arrival time, for evicting transactions that never become executable (a nonce gap).
   readonly #arrivals = new Map<string, number>();
+  readonly #admitted = new Set<(tx: Transaction, origin: TxOrigin) => void>();
   #bytes = 0;
 
   constructor(options: MempoolOptions, modules: MempoolModules) {
@@ -87,15 +95,26 @@ export class Mempool {
     return this.#byId.get(keyString(txId));
   }
 
-  /** Admits a decoded transaction or throws MempoolError naming the reason. */
-  add(tx: Transaction): void {
+  /**
+   * Admits a decoded transaction or throws MempoolError naming the reason. `origin` tells listeners whether
+   * to announce it: a transaction from the network is already being gossiped.
+   */
+  add(tx: Transaction, origin: TxOrigin = 'local'): void {
     this.#insert(this.check(tx), tx);
+    for (const listener of this.#admitted) listener(tx, origin);
+  }
+
+  /** Calls `listener` for each admitted transaction. Returns a function that unsubscribes. */
+  onAdmitted(listener: (tx: Transaction, origin: TxOrigin) => void): () => void {
+    this.#admitted.add(listener);
+    return () => this.#admitted.delete(listener);
   }
 
   /** Every admission check of `add` (signature, nonce, limits, dry run), without admitting; returns the sender key. */
   check(tx: Transaction): string {
     const { chainId, state, signatureCache } = this.#modules;
     if (this.#byId.has(keyString(tx.id))) throw new MempoolError(MempoolRejection.AlreadyKnown, 'transaction is already pending');
+    if (tx.body.type === TxType.Vote) throw new MempoolError(MempoolRejection.NotForMempool, 'a finality vote goes to the vote pool, not the mempool');
     if (tx.chainId !== chainId) {
       throw new MempoolError(TxErrorCode.WrongChain, `transaction is for chain "${tx.chainId}", this node runs "${chainId}"`);
     }
@@ -211,6 +230,31 @@ export class Mempool {
       if (tx !== undefined) this.#remove(tx);
       else this.#arrivals.delete(id);
     }
+  }
+
+  /** The nonce `sender`'s next transaction should use: after its account nonce and its pending run. */
+  nextNonce(sender: Uint8Array): number {
+    let nonce = getAccount(this.#modules.state(), sender)?.nonce ?? 0;
+    const pending = this.#bySender.get(keyString(sender));
+    while (pending?.has(nonce)) nonce++;
+    return nonce;
+  }
+
+  /** After a reorg: offers the reverted blocks' transactions again (those still valid on the new branch stay). */
+  readd(reverted: readonly Block[]): number {
+    let added = 0;
+    for (const block of reverted) {
+      for (const tx of block.transactions) {
+        if (tx.body.type === TxType.Vote) continue;
+        try {
+          this.add(tx, 'network');
+          added++;
+        } catch {
+          // Included on the new branch too, or no longer valid there: either way not pending.
+        }
+      }
+    }
+    return added;
   }
 
   /** Drops a transaction that block building found invalid. */

@@ -5,6 +5,9 @@ import type { Startable } from '../util/lifecycle.ts';
 import type { Chain } from './chain.ts';
 import type { Mempool } from './mempool.ts';
 import type { Sealer } from './sealer.ts';
+import type { VotePool } from './votes.ts';
+import type { Block } from '../types/block.ts';
+import { TxType } from '../types/transaction.ts';
 
 export interface BlockProducerModules {
   readonly chain: Chain;
@@ -12,6 +15,10 @@ export interface BlockProducerModules {
   readonly sealer: Sealer;
   readonly logger: Logger;
   readonly clock: () => number;
+  /** Finality votes to include ahead of transactions (PoS). */
+  readonly votes?: VotePool;
+  /** Announces a produced block (gossip). */
+  readonly publish?: (block: Block) => void;
 }
 
 /** How long to wait before asking the engine again when this node may not propose. */
@@ -73,8 +80,13 @@ export class BlockProducer implements Startable {
     try {
       await sleep(time - clock(), attempt.signal);
       if (attempt.signal.aborted) return;
-      const built = chain.buildBlock(this.#proposer, time, mempool.candidates());
+      const votes = this.#modules.votes;
+      const built = chain.buildBlock(this.#proposer, time, [...(votes?.candidates() ?? []), ...mempool.candidates()]);
       for (const { tx, error } of built.excluded) {
+        if (tx.body.type === TxType.Vote) {
+          votes?.drop(tx);
+          continue;
+        }
         logger.info({ tx: mempool.describe(tx), reason: error.code }, `dropped a pending transaction: ${error.message}`);
         mempool.drop(tx);
       }
@@ -83,6 +95,7 @@ export class BlockProducer implements Startable {
       const started = clock();
       const block = await chain.commitBuiltBlock(built, sealed);
       if (block !== null) {
+        this.#modules.publish?.(block);
         logger.info(
           { height: block.header.height, txs: block.transactions.length, hash: toHex(block.hash).slice(0, 16), commitMs: clock() - started },
           'produced block',

@@ -3,6 +3,7 @@ import { DecodeError, DecodeReason } from './errors.ts';
 import { expectArray, expectBytes, expectString, expectU32 } from './fields.ts';
 import { decodePayload, encodePayload } from './payloads.ts';
 import { sha256 } from '../crypto/hash.ts';
+import { sign } from '../crypto/ed25519.ts';
 import {
   ACCOUNT_ID_LENGTH,
   CHAIN_ID_PATTERN,
@@ -65,4 +66,10 @@ export function expectChainId(value: WireValue | undefined, field: string): stri
     throw new DecodeError(DecodeReason.OutOfRange, field, `"${chainId.slice(0, 40)}" is not a chain id`);
   }
   return chainId;
+}
+
+/** Signs a transaction with the sender's 64-byte secret key and returns it decoded, as a node would see it. */
+export function signTransaction(unsigned: UnsignedTransaction, secretKey: Uint8Array): Transaction {
+  const signature = sign(encodeUnsignedTransaction(unsigned), secretKey);
+  return decodeTransaction(encodeSignedTransaction(unsigned, signature));
 }

@@ -42,7 +42,8 @@ export type ChainWrite =
   /** Deletes every off-chain blob whose key starts with `prefix` (crypto-shredding an erased record). */
   | { readonly kind: 'eraseBlobs'; readonly prefix: Uint8Array };
 
-export type MetaName = 'genesisHash' | 'schemaVersion';
+/** lastVote: this validator's last finality vote [sourceHeight, targetHeight], so a restart never votes twice for a height. */
+export type MetaName = 'genesisHash' | 'schemaVersion' | 'lastVote';
 
 /** The chain database: typed reads plus one atomic write. */
 export interface ChainStore extends Startable {
