@@ -81,6 +81,14 @@ export interface DeniedRead {
   readonly code: string;
 }
 
+/** Blobs of one version fetched from a peer (emr/replication.ts), unchecked until `storeReplica` checks them. */
+export interface ReplicaBlobs {
+  /** Salt and ciphertext come together, or both null when the peer sent envelopes only. */
+  readonly salt: Uint8Array | null;
+  readonly ciphertext: Uint8Array | null;
+  readonly envelopes: readonly { readonly reader: Uint8Array; readonly envelope: Uint8Array }[];
+}
+
 export interface RecordServiceModules {
   /**
    * This node's hospital key, if it is one: for break-glass reads it re-wraps a data key the patient escrowed
@@ -178,6 +186,56 @@ export class RecordService {
         request.envelopes.map(({ reader, envelope }) => ({ key: blobKey.envelope(request.record, request.version, reader), value: envelope })),
       );
       return request.envelopes.length;
+    });
+  }
+
+  /**
+   * Stores blobs a peer sent through the same checks as uploads (a live version, the on-chain size and
+   * commitment, the envelope format, registered readers), between imports so nothing lands after an erasure.
+   * An envelope this node already holds is kept, never replaced by a peer's. All or nothing: on any refusal
+   * it throws EmrError and stores nothing. Returns what was newly stored.
+   */
+  storeReplica(recordId: Uint8Array, versionNumber: number, replica: ReplicaBlobs): Promise<{ ciphertext: boolean; envelopes: number }> {
+    const { salt, ciphertext } = replica;
+    if ((salt === null) !== (ciphertext === null)) throw new EmrError(EmrErrorCode.BadRequest, 'a salt and a ciphertext come together');
+    if (salt !== null && salt.length !== SALT_LENGTH) throw new EmrError(EmrErrorCode.BadRequest, `the salt must be ${SALT_LENGTH} bytes`);
+    if (ciphertext !== null && ciphertext.length > MAX_CIPHERTEXT_BYTES) {
+      throw new EmrError(EmrErrorCode.TooLarge, `ciphertexts are limited to ${MAX_CIPHERTEXT_BYTES} bytes`);
+    }
+    const { chain } = this.#m;
+    return chain.exclusive(async () => {
+      const { version } = this.#liveVersion(recordId, versionNumber);
+      const writes: { key: Uint8Array; value: Uint8Array }[] = [];
+      let storedCiphertext = false;
+      if (salt !== null && ciphertext !== null) {
+        // [REJECT] The blob is exactly what the chain committed to
+        if (ciphertext.length !== version.size) {
+          throw new EmrError(EmrErrorCode.SizeMismatch, `the chain records ${version.size} bytes for this version, got ${ciphertext.length}`);
+        }
+        if (!verifyCommitment(ciphertext, salt, version.commitment)) {
+          throw new EmrError(EmrErrorCode.CommitmentMismatch, 'the ciphertext and salt do not match the commitment on chain');
+        }
+        const key = blobKey.ciphertext(recordId, versionNumber);
+        if ((await chain.store.getBlob(key)) === undefined) {
+          writes.push({ key, value: encodeCanonical([salt, ciphertext]) });
+          storedCiphertext = true;
+        }
+      }
+      const seen = new Set<string>();
+      for (const { reader, envelope } of replica.envelopes) {
+        const readerHex = toHex(reader);
+        if (seen.has(readerHex)) throw new EmrError(EmrErrorCode.BadRequest, `two envelopes for reader ${readerHex.slice(0, 16)}…`);
+        seen.add(readerHex);
+        if (getAccount(chain.state, reader) === undefined) throw new EmrError(EmrErrorCode.UnknownReader, `reader ${readerHex.slice(0, 16)}… is not registered`);
+        // [REJECT] An envelope has the key-envelope format (only its reader can check the rest)
+        if (envelope.length !== KEY_ENVELOPE_LENGTH || envelope[0] !== ENVELOPE_KIND || envelope[1] !== FORMAT_VERSION) {
+          throw new EmrError(EmrErrorCode.MalformedEnvelope, `a key envelope is ${KEY_ENVELOPE_LENGTH} bytes starting 'K' 0x01; the one for ${readerHex.slice(0, 16)}… is not`);
+        }
+        const key = blobKey.envelope(recordId, versionNumber, reader);
+        if ((await chain.store.getBlob(key)) === undefined) writes.push({ key, value: envelope });
+      }
+      if (writes.length > 0) await chain.store.putBlobs(writes);
+      return { ciphertext: storedCiphertext, envelopes: writes.length - (storedCiphertext ? 1 : 0) };
     });
   }
 
