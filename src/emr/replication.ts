@@ -663,18 +663,19 @@ export class BlobReplicator implements Startable {
 
   /** One request to one peer, bounded by the timeout; undefined when the peer gave no usable answer. */
   async #ask(peer: string, request: Uint8Array): Promise<BlobResponse | undefined> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const signal = this.#stopping.signal;
+    // The deadline and shutdown cancel the request in the network layer, and stop waiting for it here in
+    // any case (a network that ignores the signal cannot hold a fetch).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new RequestTimeout(`no answer within ${this.#o.requestTimeoutMs} ms`)), this.#o.requestTimeoutMs);
+    const signal = AbortSignal.any([deadline.signal, this.#stopping.signal]);
     let onAbort = (): void => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new RequestTimeout('stopping'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
     try {
-      const bytes = await Promise.race([
-        this.#m.network.requestBlob(peer, request),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new RequestTimeout(`no answer within ${this.#o.requestTimeoutMs} ms`)), this.#o.requestTimeoutMs);
-          onAbort = () => reject(new RequestTimeout('stopping'));
-          signal.addEventListener('abort', onAbort, { once: true });
-        }),
-      ]);
+      const bytes = await Promise.race([this.#m.network.requestBlob(peer, request, { signal }), aborted]);
       try {
         return decodeBlobResponse(bytes);
       } catch (error) {
