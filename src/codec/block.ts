@@ -83,3 +83,9 @@ export function decodeBlock(input: Uint8Array): Block {
 }
 
 export { DecodeError, DecodeReason };
+
+/** What a block's bytes claim about its place in the chain (decoded strictly; nothing validated). */
+export function describeBlock(bytes: Uint8Array): { hash: Uint8Array; parentHash: Uint8Array; height: number } {
+  const block = decodeBlock(bytes);
+  return { hash: block.hash, parentHash: block.header.parent, height: block.header.height };
+}

@@ -23,6 +23,13 @@ import type { Logger } from '../util/logger.ts';
 import type { Startable } from '../util/lifecycle.ts';
 import type { NodeConfig } from './config.ts';
 import { MEDCHAIN_VERSION } from './version.ts';
+import { EvidenceReporter, VotePool, Voter } from '../chain/votes.ts';
+import { Libp2pNetwork } from '../p2p/libp2pNetwork.ts';
+import { Syncer } from '../p2p/sync.ts';
+import { createNetworkHandlers, submitVote } from './networkHandlers.ts';
+import { NodeMetrics } from './metrics.ts';
+import { healthRoutes, peersRequired } from './health.ts';
+import { describeBlock } from '../codec/block.ts';
 
 export interface NodeModules {
   readonly logger: Logger;
@@ -63,6 +70,11 @@ export class MedchainNode implements Startable {
   #chain: Chain | undefined;
   #mempool: Mempool | undefined;
   #rpc: RpcHttpServer | undefined;
+  #network: Libp2pNetwork | undefined;
+  #syncer: Syncer | undefined;
+  #records: RecordService | undefined;
+  /** The node's Prometheus metrics (set once started). */
+  metrics: NodeMetrics | undefined;
 
   constructor(config: NodeConfig, modules: NodeModules) {
     this.config = config;
@@ -78,6 +90,15 @@ export class MedchainNode implements Startable {
   get mempool(): Mempool {
     if (this.#mempool === undefined) throw new Error('node not started');
     return this.#mempool;
+  }
+
+  /** The libp2p network, when p2p is enabled. */
+  get network(): Libp2pNetwork | undefined {
+    return this.#network;
+  }
+
+  async #blobHandler(_request: Uint8Array, _from: string): Promise<Uint8Array> {
+    throw new Error('blob replication is not wired yet');
   }
 
   /** The RPC address actually bound (port 0 picks a free one). */
@@ -112,6 +133,17 @@ export class MedchainNode implements Startable {
     this.#chain = chain;
     logger.info({ genesisHash: toHex(chain.genesisHash), chainId: genesis.chainId, engine: engine.kind }, 'genesis');
 
+    const metrics = new NodeMetrics({
+      headHeight: () => chain.head.header.height,
+      finalizedHeight: () => chain.finalized.height,
+      peers: () => this.#network?.peers().length ?? 0,
+      mempoolTransactions: () => mempool.size,
+      syncTargetHeight: () => this.#syncer?.state().highestHeight ?? chain.head.header.height,
+      deniedReadsTotal: () => this.#records?.deniedReadCount ?? 0,
+    });
+    this.metrics = metrics;
+    chain.onReorg(() => metrics.reorg());
+
     const mempool = new Mempool(config.mempool, {
       chainId: genesis.chainId,
       state: () => chain.state,
@@ -120,31 +152,126 @@ export class MedchainNode implements Startable {
       clock: this.#clock,
     });
     chain.onHead((block) => mempool.onBlock(block));
+    chain.onReorg((reverted) => {
+      const back = mempool.readd(reverted);
+      if (back > 0) logger.info({ transactions: back }, 'returned transactions of reverted blocks to the mempool');
+    });
     this.#mempool = mempool;
+
+    // Proof of stake: finality votes, this validator's voting duty, and evidence of equivocation.
+    const isPos = engine.kind === 'pos';
+    const votes = isPos ? new VotePool({ chain, signatureCache: cache }) : undefined;
+    if (votes !== undefined) chain.onHead(() => votes.prune());
+    const evidence =
+      isPos && validator !== undefined
+        ? new EvidenceReporter(
+            { key: validator, chainId: genesis.chainId },
+            { submit: (tx) => mempool.add(tx), nextNonce: () => mempool.nextNonce(validator.publicKey), logger: logger.child({ module: 'evidence' }) },
+          )
+        : undefined;
+
+    // The network: gossip in, sync, and announcements out.
+    let syncer: Syncer | undefined;
+    let network: Libp2pNetwork | undefined;
+    if (config.p2p.enabled) {
+      const handlers = createNetworkHandlers({
+        chain,
+        mempool,
+        votes,
+        evidence,
+        blob: (request, from) => this.#blobHandler(request, from),
+        logger: logger.child({ module: 'gossip' }),
+        onUnknownParent: (peer, bytes) => void syncer?.onUnknownParent(peer, bytes),
+        onPeerStatus: (peer, status) => syncer?.onPeerStatus(peer, status),
+        onVerdict: (kind, verdict) => metrics.gossip(kind, verdict),
+        onImported: (seconds) => metrics.observeBlockImport(seconds),
+        clock: this.#clock,
+      });
+      network = new Libp2pNetwork(
+        { chainId: genesis.chainId, genesisHash: chain.genesisHash, datadir: config.datadir, listen: config.p2p.listen, bootstrap: config.p2p.bootstrap, maxPeers: config.p2p.maxPeers },
+        { handlers, logger: logger.child({ module: 'p2p' }), clock: this.#clock },
+      );
+      syncer = new Syncer(
+        {},
+        {
+          network,
+          chain: { status: () => handlers.status(), importBlock: (bytes) => chain.importBlock(bytes), describeBlock },
+          logger: logger.child({ module: 'sync' }),
+          clock: this.#clock,
+        },
+      );
+      this.#network = network;
+      this.#syncer = syncer;
+      const net = network;
+      mempool.onAdmitted((tx, origin) => {
+        if (origin === 'local') void net.publish('tx', tx.bytes).catch((error: unknown) => logger.debug({ err: error }, 'publishing a transaction failed'));
+      });
+    }
+    const publish = (kind: 'block' | 'vote', bytes: Uint8Array): void => {
+      void network?.publish(kind, bytes).catch((error: unknown) => logger.debug({ err: error, kind }, 'publishing failed'));
+    };
 
     if (config.rpc.enabled) {
       const isHospital = validator !== undefined && genesis.hospitals.some((h) => bytesEqual(h.id, validator.publicKey));
       const records = new RecordService({ chain, mempool, escrow: isHospital ? validator : undefined, logger: logger.child({ module: 'emr' }), clock: this.#clock });
+      this.#records = records;
       const queries = new RecordQueries(chain, records);
-      const methods = createNodeMethods({ chain, mempool, records, queries, version: MEDCHAIN_VERSION, validator: validator?.publicKey, startedAt: this.#clock(), clock: this.#clock });
+      const methods = createNodeMethods({
+        chain,
+        mempool,
+        records,
+        queries,
+        version: MEDCHAIN_VERSION,
+        validator: validator?.publicKey,
+        startedAt: this.#clock(),
+        clock: this.#clock,
+        network,
+        sync: syncer,
+        submitVote: (tx) => submitVote(votes, evidence, tx).then(() => publish('vote', tx.bytes)),
+      });
       const dispatcher = createDispatcher(methods, {
         logger: logger.child({ module: 'rpc' }),
         info: { title: 'medchain JSON-RPC', version: MEDCHAIN_VERSION },
       });
       const rpc = new RpcHttpServer(
         { host: config.rpc.host, port: config.rpc.port, maxBodyBytes: config.rpc.maxBodyBytes, corsOrigins: config.rpc.cors, adminToken: config.rpc.adminToken || undefined },
-        { dispatcher, logger: logger.child({ module: 'rpc' }) },
+        {
+          dispatcher,
+          logger: logger.child({ module: 'rpc' }),
+          extraRoutes: healthRoutes({
+            metrics,
+            readiness: {
+              syncing: () => syncer?.state().syncing ?? false,
+              peers: () => network?.peers().length ?? 0,
+              requirePeers: peersRequired(config.p2p),
+              head: () => chain.head.header.height,
+              target: () => syncer?.state().highestHeight ?? chain.head.header.height,
+            },
+          }),
+        },
       );
       await this.#startComponent(rpc);
       this.#rpc = rpc;
       logger.info({ url: `http://${rpc.address.host}:${rpc.address.port}/rpc` }, 'JSON-RPC listening');
     }
 
+    if (network !== undefined && syncer !== undefined) {
+      await this.#startComponent(network);
+      logger.info({ peerId: network.peerId, addresses: network.addresses }, 'p2p listening');
+      await this.#startComponent(syncer);
+    }
+    const synced = (): boolean => !(syncer?.state().syncing ?? false);
+
+    if (validator !== undefined && votes !== undefined) {
+      const voter = new Voter({ key: validator }, { chain, pool: votes, publish: (tx) => publish('vote', tx.bytes), synced, logger: logger.child({ module: 'voter' }) });
+      await this.#startComponent(voter);
+    }
+
     if (validator !== undefined) {
       const sealer: Sealer = engine.kind === 'pow' ? new PowSealer(logger.child({ module: 'miner' })) : new PosSealer(validator.secretKey);
       const producer = new BlockProducer(
         { proposer: validator.publicKey },
-        { chain, mempool, sealer, logger: logger.child({ module: 'producer' }), clock: this.#clock },
+        { chain, mempool, sealer, votes, publish: (block) => publish('block', block.bytes), logger: logger.child({ module: 'producer' }), clock: this.#clock },
       );
       await this.#startComponent(producer);
       logger.info({ validator: toHex(validator.publicKey) }, engine.kind === 'pow' ? 'mining' : 'proposing blocks in our slots');

@@ -102,7 +102,7 @@ describe('the dev chain and the CLI', () => {
       other,
       JSON.stringify({ chainId: 'medchain-other', time: Date.UTC(2026, 0, 1), consensus: { engine: 'pos', slotMs: 1000 }, hospitals: [{ id: toHex(testKey('other').publicKey), name: 'Other', stake: 1 }] }),
     );
-    const mismatch = await runCliToEnd(['start', '--datadir', datadir, '--genesis', other, '--rpc-port', '0', '--log-format', 'json']);
+    const mismatch = await runCliToEnd(['start', '--datadir', datadir, '--genesis', other, '--rpc-port', '0', '--no-p2p', '--log-format', 'json']);
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toContain(`genesis ${info.genesisHash as string}`);
     expect(mismatch.stderr).toMatch(new RegExp(`gives (genesis )?(?!${info.genesisHash as string})[0-9a-f]{64}`));
@@ -145,7 +145,7 @@ describe('the dev chain and the CLI', () => {
     const datadir = join(dir, 'pow');
     const init = await runCliToEnd(['init', '--datadir', datadir, '--engine', 'pow']);
     expect(init.code, init.stderr).toBe(0);
-    const node = spawnCli(['start', '--datadir', datadir, '--rpc-port', '0', '--log-format', 'json']);
+    const node = spawnCli(['start', '--datadir', datadir, '--rpc-port', '0', '--p2p-listen', '/ip4/127.0.0.1/tcp/0', '--log-format', 'json']);
     const url = await rpcUrlOf(node);
     await waitFor('a mined block', async () => ((await headHeight(url)) >= 1 ? true : undefined), 40_000, 250);
     expect(await rpcResult(url, 'node_info')).toMatchObject({ engine: 'pow' });

@@ -76,7 +76,12 @@ export const devCommand: Command = {
     }
     // config/ holds the dev genesis files (the engine is chosen there); test/unit/cli keeps them equal to devGenesis.
     await copyFile(fileURLToPath(new URL(`../../../config/genesis.dev-${engine}.json`, import.meta.url)), join(datadir, 'genesis.json'));
-    const config = await configFromFlags({ ...values, datadir, 'validator-key': values['validator-key'] ?? 'hospital' }, datadir);
+    // A dev chain is one node: it joins a network only when asked to listen or given peers.
+    const networked = values['p2p-listen'] !== undefined || values.bootstrap !== undefined;
+    const config = await configFromFlags(
+      { ...values, datadir, 'validator-key': values['validator-key'] ?? 'hospital', 'no-p2p': values['no-p2p'] ?? !networked },
+      datadir,
+    );
 
     io.err('');
     io.err('  medchain dev chain: DEMO KEYS, public knowledge, never use them for real records');

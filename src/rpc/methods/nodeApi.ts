@@ -3,6 +3,7 @@ import type { Mempool } from '../../chain/mempool.ts';
 import type { RecordQueries } from '../../emr/queries.ts';
 import type { RecordService } from '../../emr/recordService.ts';
 import type { Network } from '../../p2p/interface.ts';
+import type { Transaction } from '../../types/transaction.ts';
 
 /** Where sync stands (the shape of geth's eth_syncing). */
 export interface SyncState {
@@ -34,4 +35,6 @@ export interface NodeApi {
   readonly network?: Network;
   /** Block sync; absent without p2p (node_syncing then answers false). */
   readonly sync?: SyncProgress;
+  /** Takes a finality vote submitted through tx_submit (PoS); throws MempoolError when it is not kept. */
+  readonly submitVote?: (tx: Transaction) => Promise<void>;
 }

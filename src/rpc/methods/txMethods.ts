@@ -6,6 +6,7 @@ import { merkleProof } from '../../crypto/merkle.ts';
 import { asRpcError, DECODE_KINDS, REJECT_KINDS } from './rejections.ts';
 import { Hash32, HexBytes, HexString, MerkleProofJson, TxJson, proofToJson, txToJson } from './json.ts';
 import type { NodeApi } from './nodeApi.ts';
+import { TxType } from '../../types/transaction.ts';
 
 /** tx_ methods: submit and look up transactions. */
 export function txMethods(api: NodeApi): RpcMethod[] {
@@ -20,7 +21,7 @@ export function txMethods(api: NodeApi): RpcMethod[] {
       params: [{ name: 'transaction', schema: HexBytes, description: 'wire bytes of the signed transaction' }],
       result: { name: 'submitted', schema: Type.Object({ txId: HexString, status: Type.Literal('pending') }) },
       errors: [...DECODE_KINDS.values(), ...REJECT_KINDS.values()],
-      handler: ({ transaction }) => {
+      handler: async ({ transaction }) => {
         let tx;
         try {
           tx = decodeTransaction(transaction);
@@ -28,7 +29,9 @@ export function txMethods(api: NodeApi): RpcMethod[] {
           throw asRpcError(error);
         }
         try {
-          mempool.add(tx);
+          // Finality votes (PoS) go to the vote pool; everything else to the mempool.
+          if (tx.body.type === TxType.Vote && api.submitVote !== undefined) await api.submitVote(tx);
+          else mempool.add(tx);
         } catch (error) {
           throw asRpcError(error, { txId: toHex(tx.id) });
         }
