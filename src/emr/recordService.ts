@@ -99,6 +99,11 @@ export interface RecordServiceModules {
   readonly mempool: Mempool;
   readonly logger: Logger;
   readonly clock: () => number;
+  /**
+   * Asks other hospitals' nodes for a version's ciphertext and this reader's envelope when this node lacks
+   * them (custody replication, emr/replication.ts); absent on a node without a network or a hospital key.
+   */
+  readonly fetchReplica?: (record: Uint8Array, version: number, reader: Uint8Array) => Promise<unknown>;
 }
 
 /**
@@ -327,6 +332,18 @@ export class RecordService {
   /** [REFUSE] This node holds the ciphertext and an envelope the reader can use (its own, or escrow for break-glass). */
   async #requireServable(body: ReadRecordBody, reader: Uint8Array): Promise<void> {
     const store = this.#m.chain.store;
+    const fetch = this.#m.fetchReplica;
+    if (fetch !== undefined) {
+      const missing =
+        (await store.getBlob(blobKey.ciphertext(body.record, body.version))) === undefined ||
+        (await store.getBlob(blobKey.envelope(body.record, body.version, reader))) === undefined;
+      // Uploaded to another hospital and not replicated here yet: fetch it before refusing.
+      if (missing) {
+        await fetch(body.record, body.version, reader).catch((error: unknown) => {
+          this.#m.logger.debug({ err: error }, 'fetching a replica for a read failed');
+        });
+      }
+    }
     if ((await store.getBlob(blobKey.ciphertext(body.record, body.version))) === undefined) {
       throw new EmrError(EmrErrorCode.CiphertextUnavailable, 'this node holds no ciphertext for that version yet; nothing was recorded');
     }

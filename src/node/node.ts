@@ -30,6 +30,8 @@ import { createNetworkHandlers, submitVote } from './networkHandlers.ts';
 import { NodeMetrics } from './metrics.ts';
 import { healthRoutes, peersRequired } from './health.ts';
 import { describeBlock } from '../codec/block.ts';
+import { BlobReplicator } from '../emr/replication.ts';
+import { BlobRefusal, encodeBlobRefusal } from '../codec/blobRequest.ts';
 
 export interface NodeModules {
   readonly logger: Logger;
@@ -73,6 +75,7 @@ export class MedchainNode implements Startable {
   #network: Libp2pNetwork | undefined;
   #syncer: Syncer | undefined;
   #records: RecordService | undefined;
+  #replicator: BlobReplicator | undefined;
   /** The node's Prometheus metrics (set once started). */
   metrics: NodeMetrics | undefined;
 
@@ -97,8 +100,9 @@ export class MedchainNode implements Startable {
     return this.#network;
   }
 
-  async #blobHandler(_request: Uint8Array, _from: string): Promise<Uint8Array> {
-    throw new Error('blob replication is not wired yet');
+  async #blobHandler(request: Uint8Array, from: string): Promise<Uint8Array> {
+    if (this.#replicator === undefined) return encodeBlobRefusal(BlobRefusal.Unavailable, 'starting');
+    return this.#replicator.handleRequest(request, from);
   }
 
   /** The RPC address actually bound (port 0 picks a free one). */
@@ -211,10 +215,23 @@ export class MedchainNode implements Startable {
       void network?.publish(kind, bytes).catch((error: unknown) => logger.debug({ err: error, kind }, 'publishing failed'));
     };
 
+    const isHospital = validator !== undefined && genesis.hospitals.some((h) => bytesEqual(h.id, validator.publicKey));
+    let replicator: BlobReplicator | undefined;
+    const records = new RecordService({
+      chain,
+      mempool,
+      escrow: isHospital ? validator : undefined,
+      logger: logger.child({ module: 'emr' }),
+      clock: this.#clock,
+      fetchReplica: network === undefined || !isHospital ? undefined : (record, version, reader) => replicator!.fetchCustody(record, version, [reader]),
+    });
+    this.#records = records;
+    if (network !== undefined) {
+      replicator = new BlobReplicator({}, { chain, records, network, keyPair: isHospital ? validator : undefined, logger: logger.child({ module: 'blob' }), clock: this.#clock });
+      this.#replicator = replicator;
+    }
+
     if (config.rpc.enabled) {
-      const isHospital = validator !== undefined && genesis.hospitals.some((h) => bytesEqual(h.id, validator.publicKey));
-      const records = new RecordService({ chain, mempool, escrow: isHospital ? validator : undefined, logger: logger.child({ module: 'emr' }), clock: this.#clock });
-      this.#records = records;
       const queries = new RecordQueries(chain, records);
       const methods = createNodeMethods({
         chain,
@@ -259,6 +276,7 @@ export class MedchainNode implements Startable {
       await this.#startComponent(network);
       logger.info({ peerId: network.peerId, addresses: network.addresses }, 'p2p listening');
       await this.#startComponent(syncer);
+      if (replicator !== undefined) await this.#startComponent(replicator);
     }
     const synced = (): boolean => !(syncer?.state().syncing ?? false);
 
