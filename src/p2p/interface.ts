@@ -48,6 +48,12 @@ export interface NetworkHandlers {
   onPeerStatus(peer: string, status: ChainStatus): void;
 }
 
+/** Options of one request to a peer; every request also has its own deadline (p2p/options.ts). */
+export interface RequestOptions {
+  /** Cancels the request (node shutdown, sync stopped). */
+  readonly signal?: AbortSignal;
+}
+
 /** The node's libp2p network: gossip, request/response, peers and their scores. */
 export interface Network extends Startable {
   /** Our libp2p peer id (base58). */
@@ -55,10 +61,10 @@ export interface Network extends Startable {
   /** Addresses we listen on, with the /p2p/<id> suffix, for other nodes' bootstrap lists. */
   readonly addresses: readonly string[];
   publish(kind: GossipKind, data: Uint8Array): Promise<void>;
-  requestStatus(peer: string): Promise<ChainStatus>;
-  requestBlocksByRange(peer: string, start: number, count: number): Promise<Uint8Array[]>;
-  requestBlockByHash(peer: string, hash: Uint8Array): Promise<Uint8Array | undefined>;
-  requestBlob(peer: string, request: Uint8Array): Promise<Uint8Array>;
+  requestStatus(peer: string, options?: RequestOptions): Promise<ChainStatus>;
+  requestBlocksByRange(peer: string, start: number, count: number, options?: RequestOptions): Promise<Uint8Array[]>;
+  requestBlockByHash(peer: string, hash: Uint8Array, options?: RequestOptions): Promise<Uint8Array | undefined>;
+  requestBlob(peer: string, request: Uint8Array, options?: RequestOptions): Promise<Uint8Array>;
   peers(): PeerInfo[];
   /** Dials `multiaddr` and keeps it as a peer (lifts a ban set by removePeer). */
   addPeer(multiaddr: string): Promise<string>;

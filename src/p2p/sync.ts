@@ -1,0 +1,479 @@
+import type { Logger } from 'pino';
+import { ReqRespError } from './errors.ts';
+import type { ChainStatus, Network } from './interface.ts';
+import { bytesEqual, toHex } from '../codec/bytes.ts';
+import { BlockError, BlockErrorCode, ErrorAction } from '../state/errors.ts';
+import type { Startable } from '../util/lifecycle.ts';
+
+/** What a block's bytes claim about its place in the chain (not yet validated). */
+export interface BlockRef {
+  readonly hash: Uint8Array;
+  readonly parentHash: Uint8Array;
+  readonly height: number;
+}
+
+/** The part of the chain the syncer needs. */
+export interface SyncChain {
+  status(): ChainStatus;
+  /**
+   * Validates and imports one block. Throws BlockError: ALREADY_KNOWN is skipped, UNKNOWN_PARENT makes the
+   * syncer fetch ancestors, any REJECT means the peer that served it is penalized and no longer synced from.
+   */
+  importBlock(bytes: Uint8Array): Promise<unknown>;
+  /**
+   * The hash, parent hash and height a block's bytes claim (throws when they cannot be decoded). Needed to
+   * walk back from a block with an unknown parent; the chain's codec knows the format, the network does not.
+   */
+  describeBlock(bytes: Uint8Array): BlockRef;
+}
+
+export interface SyncOptions {
+  /** How often every connected peer is asked for its status, so a node that missed gossip catches up. */
+  readonly statusIntervalMs: number;
+  /** Least time between two progress log lines while syncing. */
+  readonly progressLogIntervalMs: number;
+  /** Blocks per blocks_by_range request (at most the protocol's 64). */
+  readonly blocksPerRequest: number;
+  /** Range requests in flight at once to the peer being synced from. */
+  readonly pipelineDepth: number;
+  /** Deepest walk back (one block_by_hash each) looking for a known ancestor. */
+  readonly maxAncestors: number;
+  /** Most bytes of ancestors held while walking back. */
+  readonly maxAncestorBytes: number;
+  /** Walks back started by gossip at once; more are dropped (range sync covers them). */
+  readonly maxParallelAncestorFetches: number;
+  /** How long a peer that failed us (timeout, empty answer) is passed over. */
+  readonly retryPeerAfterMs: number;
+  /** How long a peer that served an invalid block is not synced from. */
+  readonly badPeerExclusionMs: number;
+}
+
+export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
+  statusIntervalMs: 5_000,
+  progressLogIntervalMs: 3_000,
+  blocksPerRequest: 64,
+  pipelineDepth: 3,
+  maxAncestors: 1024,
+  maxAncestorBytes: 256 * 1024 * 1024,
+  maxParallelAncestorFetches: 2,
+  retryPeerAfterMs: 10_000,
+  badPeerExclusionMs: 10 * 60_000,
+};
+
+export interface SyncModules {
+  readonly network: Network;
+  readonly chain: SyncChain;
+  readonly logger: Logger;
+  readonly clock: () => number;
+}
+
+/** What `node_syncing` reports. */
+export interface SyncState {
+  readonly syncing: boolean;
+  /** Our head height when the current (or last) sync began. */
+  readonly startingHeight: number;
+  readonly currentHeight: number;
+  /** The highest head height a peer with a better head has told us about (at least ours). */
+  readonly highestHeight: number;
+}
+
+type ImportOutcome = 'continue' | 'stop';
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Catches the chain up with peers whose head is better than ours: block ranges from our height + 1,
+ * imported as they arrive; walks back by hash when a block's parent is unknown (a fork, or a gossiped block
+ * ahead of us). Driven by peer statuses, which it refreshes every `statusIntervalMs`.
+ */
+export class Syncer implements Startable {
+  readonly #options: SyncOptions;
+  readonly #network: Network;
+  readonly #chain: SyncChain;
+  readonly #log: Logger;
+  readonly #clock: () => number;
+  readonly #statuses = new Map<string, ChainStatus>();
+  /** Peers passed over until a time, and why. */
+  readonly #excluded = new Map<string, { until: number; reason: string }>();
+  readonly #ancestorFetches = new Set<string>();
+  #controller = new AbortController();
+  #started = false;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #syncing = false;
+  #startingHeight = 0;
+  #targetHeight = 0;
+  #progress = { at: 0, height: 0 };
+
+  constructor(options: Partial<SyncOptions>, modules: SyncModules) {
+    this.#options = { ...DEFAULT_SYNC_OPTIONS, ...options };
+    if (this.#options.blocksPerRequest < 1 || this.#options.blocksPerRequest > 64) {
+      throw new RangeError(`blocksPerRequest must be between 1 and 64, got ${this.#options.blocksPerRequest}`);
+    }
+    this.#network = modules.network;
+    this.#chain = modules.chain;
+    this.#log = modules.logger;
+    this.#clock = modules.clock;
+    this.#startingHeight = modules.chain.status().headHeight;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.#controller = new AbortController();
+    this.#timer = setInterval(() => void this.#refreshStatuses(), this.#options.statusIntervalMs);
+    this.#timer.unref();
+    void this.#refreshStatuses();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#controller.abort();
+    await this.#running;
+  }
+
+  state(): SyncState {
+    const currentHeight = this.#chain.status().headHeight;
+    let highestHeight = Math.max(currentHeight, this.#syncing ? this.#targetHeight : 0);
+    const ours = this.#chain.status().headScore;
+    for (const status of this.#statuses.values()) {
+      if (status.headScore > ours) highestHeight = Math.max(highestHeight, status.headHeight);
+    }
+    return {
+      syncing: this.#syncing,
+      startingHeight: this.#syncing ? this.#startingHeight : Math.min(this.#startingHeight, currentHeight),
+      currentHeight,
+      highestHeight,
+    };
+  }
+
+  /** Records a peer's status (the node forwards NetworkHandlers.onPeerStatus here) and syncs if it is ahead. */
+  onPeerStatus(peer: string, status: ChainStatus): void {
+    this.#statuses.set(peer, status);
+    if (status.headScore > this.#chain.status().headScore) this.#kick();
+  }
+
+  /**
+   * A gossiped block whose parent we do not know: fetches its ancestors from the peer that sent it, back to a
+   * known block, then imports them forward. A block far ahead is left to range sync. Never throws.
+   */
+  async onUnknownParent(peer: string, blockBytes: Uint8Array): Promise<void> {
+    if (!this.#started) return;
+    let ref: BlockRef;
+    try {
+      ref = this.#chain.describeBlock(blockBytes);
+    } catch (error) {
+      this.#log.debug({ peer, err: describeError(error) }, 'a block with an unknown parent cannot be described');
+      return;
+    }
+    const ours = this.#chain.status().headHeight;
+    if (ref.height > ours + this.#options.blocksPerRequest) {
+      // Far ahead: a range sync is much faster than a hash walk; ask the peer where its head is.
+      this.#requestStatus(peer);
+      return;
+    }
+    const key = toHex(ref.parentHash);
+    if (this.#ancestorFetches.has(key) || this.#ancestorFetches.size >= this.#options.maxParallelAncestorFetches) return;
+    this.#ancestorFetches.add(key);
+    try {
+      await this.#importWithAncestors(peer, blockBytes, ref);
+    } catch (error) {
+      this.#log.error({ peer, err: error }, 'fetching the ancestors of a gossiped block failed');
+    } finally {
+      this.#ancestorFetches.delete(key);
+    }
+  }
+
+  // ---- statuses ----
+
+  async #refreshStatuses(): Promise<void> {
+    if (!this.#started) return;
+    const connected = new Set<string>();
+    const requests: Promise<void>[] = [];
+    for (const peer of this.#network.peers()) {
+      connected.add(peer.id);
+      requests.push(this.#requestStatus(peer.id));
+    }
+    for (const peer of this.#statuses.keys()) if (!connected.has(peer)) this.#statuses.delete(peer);
+    await Promise.all(requests);
+    this.#kick();
+  }
+
+  #requestStatus(peer: string): Promise<void> {
+    return this.#network.requestStatus(peer, { signal: this.#controller.signal }).then(
+      (status) => {
+        this.#statuses.set(peer, status);
+        if (status.headScore > this.#chain.status().headScore) this.#kick();
+      },
+      (error: unknown) => this.#log.debug({ peer, err: describeError(error) }, 'status request failed'),
+    );
+  }
+
+  // ---- the sync loop ----
+
+  #kick(): void {
+    if (!this.#started) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#run()
+      .catch((error: unknown) => this.#log.error({ err: error }, 'sync stopped by an unexpected error'))
+      .finally(() => {
+        this.#running = undefined;
+        this.#syncing = false;
+      });
+  }
+
+  async #run(): Promise<void> {
+    for (;;) {
+      this.#again = false;
+      const peer = this.#bestPeer();
+      if (peer === undefined || !this.#started) break;
+      if (!this.#syncing) {
+        this.#syncing = true;
+        this.#startingHeight = this.#chain.status().headHeight;
+        this.#progress = { at: this.#clock(), height: this.#startingHeight };
+        this.#log.info({ peer, from: this.#startingHeight, target: this.#statuses.get(peer)?.headHeight }, 'sync started');
+      }
+      const before = this.#chain.status().headHeight;
+      await this.#syncFrom(peer);
+      const after = this.#chain.status();
+      if (after.headHeight === before && !this.#excluded.has(peer)) {
+        // No progress and no reason recorded: pass over it for a while rather than spin.
+        this.#exclude(peer, this.#options.retryPeerAfterMs, 'no progress');
+      }
+      if (this.#bestPeer() === undefined && !this.#again) break;
+    }
+    if (this.#syncing) {
+      const height = this.#chain.status().headHeight;
+      this.#log.info({ height, imported: height - this.#startingHeight }, 'sync finished');
+    }
+  }
+
+  /** The connected peer with the best head above ours, not passed over. */
+  #bestPeer(): string | undefined {
+    const now = this.#clock();
+    let best: { peer: string; score: bigint } | undefined;
+    const ours = this.#chain.status().headScore;
+    for (const [peer, status] of this.#statuses) {
+      const exclusion = this.#excluded.get(peer);
+      if (exclusion !== undefined) {
+        if (exclusion.until > now) continue;
+        this.#excluded.delete(peer);
+      }
+      if (status.headScore > ours && (best === undefined || status.headScore > best.score)) best = { peer, score: status.headScore };
+    }
+    return best?.peer;
+  }
+
+  #exclude(peer: string, forMs: number, reason: string): void {
+    this.#excluded.set(peer, { until: this.#clock() + forMs, reason });
+    this.#log.debug({ peer, forMs, reason }, 'not syncing from this peer for a while');
+  }
+
+  async #syncFrom(peer: string): Promise<void> {
+    const signal = this.#controller.signal;
+    const inflight: Array<{ start: number; count: number; blocks: Promise<Uint8Array[]> }> = [];
+    const abandon = (): void => {
+      // Answers nobody waits for any more: swallow their failures (already logged by the network).
+      for (const request of inflight.splice(0)) request.blocks.catch(() => undefined);
+    };
+    let next = this.#chain.status().headHeight + 1;
+    try {
+      while (this.#started) {
+        const target = this.#statuses.get(peer)?.headHeight ?? 0;
+        this.#targetHeight = Math.max(target, this.#chain.status().headHeight);
+        if (target < next && inflight.length === 0) {
+          // Its head is better but not higher: a heavier fork. Walk back from its head instead.
+          if (this.#statuses.get(peer)!.headScore > this.#chain.status().headScore) await this.#syncToHeadByHash(peer);
+          return;
+        }
+        while (inflight.length < this.#options.pipelineDepth && next <= target) {
+          const count = Math.min(this.#options.blocksPerRequest, target - next + 1);
+          inflight.push({ start: next, count, blocks: this.#network.requestBlocksByRange(peer, next, count, { signal }) });
+          next += count;
+        }
+        const request = inflight.shift();
+        if (request === undefined) return;
+        let blocks: Uint8Array[];
+        try {
+          blocks = await request.blocks;
+        } catch (error) {
+          if (!signal.aborted) this.#exclude(peer, this.#options.retryPeerAfterMs, `range request failed: ${describeError(error)}`);
+          if (!(error instanceof ReqRespError)) this.#log.warn({ peer, err: error }, 'range request failed');
+          return;
+        }
+        if (blocks.length === 0) {
+          this.#exclude(peer, this.#options.retryPeerAfterMs, `no blocks from height ${request.start} although its head is ${target}`);
+          return;
+        }
+        const outcome = await this.#importRange(peer, blocks);
+        this.#logProgress();
+        if (outcome === 'stop') return;
+        if (blocks.length < request.count) {
+          // A short answer (its size budget, or its head moved): the windows already asked for no longer line up.
+          abandon();
+          next = this.#chain.status().headHeight + 1;
+        }
+      }
+    } finally {
+      abandon();
+    }
+  }
+
+  async #syncToHeadByHash(peer: string): Promise<void> {
+    const status = this.#statuses.get(peer);
+    if (status === undefined) return;
+    let head: Uint8Array | undefined;
+    try {
+      head = await this.#network.requestBlockByHash(peer, status.headHash, { signal: this.#controller.signal });
+    } catch (error) {
+      this.#exclude(peer, this.#options.retryPeerAfterMs, `head request failed: ${describeError(error)}`);
+      return;
+    }
+    if (head === undefined) {
+      this.#exclude(peer, this.#options.retryPeerAfterMs, 'it does not serve the head it announced');
+      return;
+    }
+    await this.#importRange(peer, [head]);
+  }
+
+  /** Imports blocks in order; walks back on an unknown parent. 'stop' means this peer is done for now. */
+  async #importRange(peer: string, blocks: readonly Uint8Array[]): Promise<ImportOutcome> {
+    for (const bytes of blocks) {
+      if (!this.#started) return 'stop';
+      try {
+        await this.#chain.importBlock(bytes);
+        continue;
+      } catch (error) {
+        if (!(error instanceof BlockError)) {
+          this.#log.error({ peer, err: error }, 'block import failed (not the block\'s fault): sync paused');
+          this.#exclude(peer, this.#options.retryPeerAfterMs, 'import failed');
+          return 'stop';
+        }
+        if (error.code === BlockErrorCode.AlreadyKnown) continue;
+        if (error.code === BlockErrorCode.UnknownParent) {
+          let ref: BlockRef;
+          try {
+            ref = this.#chain.describeBlock(bytes);
+          } catch (describeFailure) {
+            this.#rejectPeer(peer, `served an undecodable block (${describeError(describeFailure)})`);
+            return 'stop';
+          }
+          if (await this.#importWithAncestors(peer, bytes, ref)) continue;
+          return 'stop';
+        }
+        if (error.action === ErrorAction.Reject) {
+          this.#rejectPeer(peer, `served an invalid block: ${error.code}: ${error.message}`);
+          return 'stop';
+        }
+        this.#log.debug({ peer, code: error.code, err: error.message }, 'block ignored during sync; trying again later');
+        this.#exclude(peer, this.#options.retryPeerAfterMs, `block ignored: ${error.code}`);
+        return 'stop';
+      }
+    }
+    return 'continue';
+  }
+
+  /**
+   * Walks back from `bytes` by hash to a block we know (bounded by maxAncestors and maxAncestorBytes), then
+   * imports the fetched blocks oldest first. True when `bytes` ended up imported (or known).
+   */
+  async #importWithAncestors(peer: string, bytes: Uint8Array, ref: BlockRef): Promise<boolean> {
+    const signal = this.#controller.signal;
+    const pending: Uint8Array[] = [bytes];
+    let held = bytes.length;
+    let wanted = ref.parentHash;
+    for (let depth = 0; ; depth++) {
+      if (!this.#started) return false;
+      if (depth >= this.#options.maxAncestors || held > this.#options.maxAncestorBytes) {
+        this.#log.warn({ peer, height: ref.height, depth, bytes: held }, 'no known ancestor within the walk-back bounds: giving up on this branch');
+        this.#exclude(peer, this.#options.retryPeerAfterMs, 'walk-back too deep');
+        return false;
+      }
+      let parent: Uint8Array | undefined;
+      try {
+        parent = await this.#network.requestBlockByHash(peer, wanted, { signal });
+      } catch (error) {
+        this.#exclude(peer, this.#options.retryPeerAfterMs, `parent request failed: ${describeError(error)}`);
+        return false;
+      }
+      if (parent === undefined) {
+        this.#log.debug({ peer, parent: toHex(wanted) }, 'the peer does not have the parent of a block it sent');
+        return false;
+      }
+      let parentRef: BlockRef;
+      try {
+        parentRef = this.#chain.describeBlock(parent);
+      } catch (error) {
+        this.#rejectPeer(peer, `answered block_by_hash with an undecodable block (${describeError(error)})`);
+        return false;
+      }
+      // [REJECT] block_by_hash answers with the block of that hash
+      if (!bytesEqual(parentRef.hash, wanted)) {
+        this.#rejectPeer(peer, `asked for block ${toHex(wanted)}, got ${toHex(parentRef.hash)}`);
+        return false;
+      }
+      const outcome = await this.#tryImport(peer, parent);
+      if (outcome === 'imported' || outcome === 'known') break;
+      if (outcome === 'failed') return false;
+      pending.push(parent);
+      held += parent.length;
+      wanted = parentRef.parentHash;
+    }
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const outcome = await this.#tryImport(peer, pending[i]!);
+      if (outcome === 'failed' || outcome === 'unknown-parent') return false;
+    }
+    return true;
+  }
+
+  async #tryImport(peer: string, bytes: Uint8Array): Promise<'imported' | 'known' | 'unknown-parent' | 'failed'> {
+    try {
+      await this.#chain.importBlock(bytes);
+      return 'imported';
+    } catch (error) {
+      if (!(error instanceof BlockError)) {
+        this.#log.error({ peer, err: error }, 'block import failed (not the block\'s fault)');
+        return 'failed';
+      }
+      if (error.code === BlockErrorCode.AlreadyKnown) return 'known';
+      if (error.code === BlockErrorCode.UnknownParent) return 'unknown-parent';
+      if (error.action === ErrorAction.Reject) this.#rejectPeer(peer, `served an invalid block: ${error.code}: ${error.message}`);
+      else this.#log.debug({ peer, code: error.code }, 'fetched block ignored');
+      return 'failed';
+    }
+  }
+
+  #rejectPeer(peer: string, reason: string): void {
+    this.#log.warn({ peer, reason }, 'peer served a bad block: penalized, not synced from');
+    this.#network.penalize(peer, reason);
+    this.#exclude(peer, this.#options.badPeerExclusionMs, reason);
+  }
+
+  #logProgress(): void {
+    const now = this.#clock();
+    const elapsed = now - this.#progress.at;
+    if (elapsed < this.#options.progressLogIntervalMs) return;
+    const height = this.#chain.status().headHeight;
+    const perSecond = ((height - this.#progress.height) * 1000) / Math.max(1, elapsed);
+    const remaining = Math.max(0, this.#targetHeight - height);
+    this.#log.info(
+      {
+        height,
+        target: this.#targetHeight,
+        blocksPerSecond: Math.round(perSecond * 10) / 10,
+        etaSeconds: perSecond > 0 ? Math.round(remaining / perSecond) : null,
+      },
+      `syncing ${height}/${this.#targetHeight}`,
+    );
+    this.#progress = { at: now, height };
+  }
+}
