@@ -77,8 +77,10 @@ export class VotePool {
       if (surrounds(other.body, body) || surrounds(body, other.body)) return { verdict: 'accept', reason: 'surround vote', conflict: [other.tx, tx] };
     }
     if (body.targetHeight <= chain.finalized.height) return { verdict: 'ignore', reason: 'target at or below the finalized height' };
-    if ((await chain.store.getBlockMeta(body.targetHash)) === undefined) return { verdict: 'ignore', reason: 'unknown target block' };
+    if (body.targetHeight > chain.head.header.height + MAX_VOTE_SPAN) return { verdict: 'ignore', reason: 'target too far ahead of our head' };
     if (this.#size >= MAX_POOL_VOTES) return { verdict: 'ignore', reason: 'vote pool full' };
+    // Kept even when the target is unknown here: a later conflicting vote must still be caught. Such a vote
+    // is never a candidate (its target is not on our chain) and is not forwarded.
     let perHeight = this.#votes.get(validator);
     if (perHeight === undefined) {
       perHeight = new Map();
@@ -86,6 +88,7 @@ export class VotePool {
     }
     perHeight.set(body.targetHeight, { tx, body });
     this.#size++;
+    if ((await chain.store.getBlockMeta(body.targetHash)) === undefined) return { verdict: 'ignore', reason: 'unknown target block' };
     return { verdict: 'accept', reason: 'ok' };
   }
 

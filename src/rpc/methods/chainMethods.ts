@@ -1,7 +1,10 @@
 import Type from 'typebox';
 import { defineMethod, type RpcMethod } from '../method.ts';
 import { toHex } from '../../codec/bytes.ts';
-import { BlockJson, Hash32, HeaderJson, blockToJson, headerToJson } from './json.ts';
+import { BlockJson, Hash32, HeaderJson, HexString, blockToJson, headerToJson } from './json.ts';
+import { getValidatorSet } from '../../state/accessors.ts';
+import { getBalance } from '../../state/pos.ts';
+import { stateKey } from '../../state/stateKeys.ts';
 import type { NodeApi } from './nodeApi.ts';
 
 /** node_ and chain_ methods. */
@@ -62,6 +65,42 @@ export function chainMethods(api: NodeApi): RpcMethod[] {
       handler: async ({ block, fullTransactions }) => {
         const found = typeof block === 'number' ? await chain.getBlockByHeight(block) : await chain.getBlockByHash(block);
         return found === undefined ? null : blockToJson(found, fullTransactions ?? false);
+      },
+    }),
+    defineMethod({
+      name: 'chain_getFinality',
+      summary: 'The justified and finalized checkpoints of the head state (PoS; genesis on a PoW chain).',
+      description: 'A finalized block is never reverted: the node refuses any branch that leaves the chain below it.',
+      params: [],
+      result: {
+        name: 'finality',
+        schema: Type.Object({
+          justified: Type.Object({ height: Type.Integer(), hash: HexString }),
+          finalized: Type.Object({ height: Type.Integer(), hash: HexString }),
+        }),
+      },
+      handler: () => {
+        const { justified, finalized } = chain;
+        return { justified: { height: justified.height, hash: toHex(justified.hash) }, finalized: { height: finalized.height, hash: toHex(finalized.hash) } };
+      },
+    }),
+    defineMethod({
+      name: 'chain_getValidators',
+      summary: 'The validator set at the head (PoS): each hospital with its stake, plus slashed validators.',
+      params: [],
+      result: {
+        name: 'validators',
+        schema: Type.Object({
+          validators: Type.Array(Type.Object({ id: HexString, stake: Type.String({ description: 'decimal' }), balance: Type.String({ description: 'unbonded, decimal' }) })),
+          slashed: Type.Array(HexString),
+        }),
+      },
+      handler: () => {
+        const state = chain.state;
+        return {
+          validators: getValidatorSet(state).map((v) => ({ id: toHex(v.id), stake: v.stake.toString(), balance: getBalance(state, v.id).toString() })),
+          slashed: chain.genesisSpec.hospitals.filter((h) => state.get(stateKey.slashed(h.id)) !== undefined).map((h) => toHex(h.id)),
+        };
       },
     }),
   ];
