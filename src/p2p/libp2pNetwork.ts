@@ -180,7 +180,7 @@ export class Libp2pNetwork implements Network {
           maxInboundStreams: limits.maxStreamsPerConnection,
           maxOutboundStreams: limits.maxStreamsPerConnection,
           maxMessageSize: limits.maxYamuxMessageBytes,
-          maxEarlyStreams: 10,
+          maxEarlyStreams: limits.maxEarlyStreams,
           streamOptions: {
             inactivityTimeout: limits.streamInactivityTimeoutMs,
             maxReadBufferLength: limits.maxStreamReadBufferBytes,
@@ -559,7 +559,7 @@ export class Libp2pNetwork implements Network {
     const limits = this.#limits;
     const invalid = (detail: string): ResponseChunk[] => {
       this.#penalize(peer, this.#scores.options.badMessagePenalty, `invalid ${protocol} request: ${detail}`);
-      this.#log.debug({ peer, protocol }, `invalid ${protocol} request: ${detail}`);
+      this.#log.warn({ peer, protocol }, `invalid ${protocol} request: ${detail}`);
       return [errorChunk(ResultCode.InvalidRequest, detail, limits.maxErrorTextBytes)];
     };
     try {

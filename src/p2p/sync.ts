@@ -36,6 +36,10 @@ export interface SyncOptions {
   readonly blocksPerRequest: number;
   /** Range requests in flight at once to the peer being synced from. */
   readonly pipelineDepth: number;
+  /** Range requests started per second at most, below the server's limit (NETWORK_LIMITS.requestRate). */
+  readonly maxRangeRequestsPerSecond: number;
+  /** Least time between two status requests to one peer (gossip of far-ahead blocks asks for statuses). */
+  readonly minStatusIntervalMs: number;
   /** Deepest walk back (one block_by_hash each) looking for a known ancestor. */
   readonly maxAncestors: number;
   /** Most bytes of ancestors held while walking back. */
@@ -53,6 +57,8 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   progressLogIntervalMs: 3_000,
   blocksPerRequest: 64,
   pipelineDepth: 3,
+  maxRangeRequestsPerSecond: 16,
+  minStatusIntervalMs: 1_000,
   maxAncestors: 1024,
   maxAncestorBytes: 256 * 1024 * 1024,
   maxParallelAncestorFetches: 2,
@@ -98,6 +104,9 @@ export class Syncer implements Startable {
   /** Peers passed over until a time, and why. */
   readonly #excluded = new Map<string, { until: number; reason: string }>();
   readonly #ancestorFetches = new Set<string>();
+  /** When each peer was last asked for its status (in flight or done). */
+  readonly #statusAskedAt = new Map<string, number>();
+  #lastRangeRequestAt = 0;
   #controller = new AbortController();
   #started = false;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -201,11 +210,17 @@ export class Syncer implements Startable {
       requests.push(this.#requestStatus(peer.id));
     }
     for (const peer of this.#statuses.keys()) if (!connected.has(peer)) this.#statuses.delete(peer);
+    for (const peer of this.#statusAskedAt.keys()) if (!connected.has(peer)) this.#statusAskedAt.delete(peer);
+    for (const [peer, exclusion] of this.#excluded) if (exclusion.until <= this.#clock()) this.#excluded.delete(peer);
     await Promise.all(requests);
     this.#kick();
   }
 
   #requestStatus(peer: string): Promise<void> {
+    const now = this.#clock();
+    // Peers limit status requests; a burst of far-ahead gossip must not make us exceed that.
+    if (now - (this.#statusAskedAt.get(peer) ?? -Infinity) < this.#options.minStatusIntervalMs) return Promise.resolve();
+    this.#statusAskedAt.set(peer, now);
     return this.#network.requestStatus(peer, { signal: this.#controller.signal }).then(
       (status) => {
         this.#statuses.set(peer, status);
@@ -296,6 +311,8 @@ export class Syncer implements Startable {
           return;
         }
         while (inflight.length < this.#options.pipelineDepth && next <= target) {
+          await this.#paceRangeRequests();
+          if (!this.#started) return;
           const count = Math.min(this.#options.blocksPerRequest, target - next + 1);
           inflight.push({ start: next, count, blocks: this.#network.requestBlocksByRange(peer, next, count, { signal }) });
           next += count;
@@ -326,6 +343,14 @@ export class Syncer implements Startable {
     } finally {
       abandon();
     }
+  }
+
+  /** Waits until another range request keeps us under maxRangeRequestsPerSecond. */
+  async #paceRangeRequests(): Promise<void> {
+    const gap = 1000 / this.#options.maxRangeRequestsPerSecond;
+    const wait = this.#lastRangeRequestAt + gap - this.#clock();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, gap)));
+    this.#lastRangeRequestAt = this.#clock();
   }
 
   async #syncToHeadByHash(peer: string): Promise<void> {

@@ -253,6 +253,23 @@ describe('Libp2pNetwork: request/response', () => {
     expect(b.net.scores.score(rawId)).toBeLessThanOrEqual(-20);
   });
 
+  it('refuses more chunks than asked for, and unknown result codes', async () => {
+    const b = await harness.start();
+    const raw = await rawNode();
+    await raw.handle(reqRespProtocolId(CHAIN_ID, 'blocks_by_range'), async (stream) => {
+      for (let i = 0; i < 3; i++) stream.send(lp.encode.single(Uint8Array.of(0, i)));
+      await stream.close();
+    });
+    await raw.handle(reqRespProtocolId(CHAIN_ID, 'block_by_hash'), async (stream) => {
+      stream.send(lp.encode.single(Uint8Array.of(9, 0x41)));
+      await stream.close();
+    });
+    const rawId = raw.peerId.toString();
+    await b.net.addPeer(raw.getMultiaddrs()[0]!.toString());
+    await expectReqRespError(b.net.requestBlocksByRange(rawId, 1, 2), ReqRespErrorCode.TooManyChunks, /more than the 2 chunk/);
+    await expectReqRespError(b.net.requestBlockByHash(rawId, new Uint8Array(32)), ReqRespErrorCode.Malformed, /unknown result code 9/);
+  });
+
   it('answers a garbage request with INVALID_REQUEST and resets an oversize one', async () => {
     const a = await harness.start();
     const raw = await rawNode();
