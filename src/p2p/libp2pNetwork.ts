@@ -244,14 +244,16 @@ export class Libp2pNetwork implements Network {
     node.addEventListener('peer:connect', (event) => this.#onPeerConnect(event.detail));
     node.addEventListener('peer:disconnect', (event) => this.#statuses.delete(event.detail.toString()));
     node.services.pubsub.addEventListener('gossipsub:message', (event) => this.#onGossipMessage(event.detail));
+    // Set before starting: the first peers may connect (and gossip) before start() returns.
+    this.#node = node;
     try {
       await node.start();
       for (const topic of this.#topics.keys()) node.services.pubsub.subscribe(topic);
     } catch (error) {
+      this.#node = undefined;
       await Promise.resolve(node.stop()).catch((stopError: unknown) => this.#log.debug({ err: stopError }, 'stopping after a failed start failed'));
       throw new Error(`the p2p network could not start on ${this.#options.listen.join(', ')}: ${describeError(error)}`, { cause: error });
     }
-    this.#node = node;
     for (const [id, address] of this.#bootstrap) this.#targets.set(id, { address, failures: 0, nextAttemptAt: 0, dialing: false });
     this.#redialTimer = setInterval(() => this.#redialTick(), REDIAL_TICK_MS);
     this.#redialTimer.unref();

@@ -118,6 +118,14 @@ describe('Libp2pNetwork: connections and status', () => {
     expect(second.net.peerId).toBe(id);
   });
 
+  it('fails to start with a clear error when the port is taken, and refuses bad bootstrap addresses', async () => {
+    const a = await harness.start();
+    const listen = a.net.addresses[0]!.replace(/\/p2p\/.*$/, '');
+    await expect(harness.start({ listen: [listen] })).rejects.toThrow(/p2p network could not start on \/ip4\/127\.0\.0\.1\/tcp\/\d+/);
+    await expect(harness.start({ bootstrap: [listen] })).rejects.toThrow(/has no \/p2p\/<peer id>/);
+    await expect(harness.start({ bootstrap: ['not-an-address'] })).rejects.toThrow(/is not a multiaddr/);
+  });
+
   it('redials a bootstrap peer that comes up later', async () => {
     const a = await harness.start();
     const address = a.net.addresses[0]!;
