@@ -17,8 +17,8 @@ export const MempoolRejection = {
   NonceTooFarAhead: 'NONCE_TOO_FAR_AHEAD',
   /** Finality votes go to the vote pool (the vote topic), not the mempool. */
   NotForMempool: 'VOTE_NOT_FOR_MEMPOOL',
-  /** The vote pool did not keep a vote (duplicate, not a validator, unknown or finalized target). */
-  VoteNotKept: 'VOTE_NOT_KEPT',
+  /** The vote pool will not offer a vote for inclusion (duplicate, not a validator, unknown or finalized target). */
+  VoteIgnored: 'VOTE_IGNORED',
 } as const;
 export type MempoolRejection = (typeof MempoolRejection)[keyof typeof MempoolRejection];
 

@@ -145,5 +145,5 @@ export async function submitVote(votes: VotePool | undefined, evidence: Evidence
   const verdict = await votes.add(tx);
   if (verdict.conflict !== undefined) evidence?.doubleVote(verdict.conflict[0], verdict.conflict[1]);
   if (verdict.verdict === 'reject') throw new MempoolError(TxErrorCode.BadVote, `the vote was refused: ${verdict.reason}`);
-  if (verdict.verdict === 'ignore' && verdict.conflict === undefined) throw new MempoolError(MempoolRejection.VoteNotKept, `the vote was not kept: ${verdict.reason}`);
+  if (verdict.verdict === 'ignore' && verdict.conflict === undefined) throw new MempoolError(MempoolRejection.VoteIgnored, `the vote will not be included: ${verdict.reason}`);
 }

@@ -14,6 +14,9 @@ import type { KeyPair } from '../../src/crypto/ed25519.ts';
 import { createKey } from '../../src/keys/keystore.ts';
 import { killHard, rpc, rpcResult, sleep, spawnCli, waitFor, type CliProcess } from './process.ts';
 
+/** PoW test networks aim at this block interval (about 1 MH/s per core here: 2 cores, a few hundred ms). */
+export const POW_TARGET_MS = 500;
+
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export interface NetNode {
@@ -90,7 +93,7 @@ export async function createTestNetwork(spec: NetworkSpec): Promise<TestNetwork>
   const nodes: NetNode[] = [];
   for (let i = 0; i < spec.validators; i++) nodes.push(await layoutNode(dir, `hospital-${i + 1}`, true));
   const consensus =
-    spec.consensus ?? (spec.engine === 'pos' ? { engine: 'pos', slotMs: 1000 } : { engine: 'pow', targetBlockMs: 1000, initialDifficulty: 20_000, minDifficulty: 1000, retargetWindow: 8 });
+    spec.consensus ?? (spec.engine === 'pos' ? { engine: 'pos', slotMs: 1000 } : { engine: 'pow', targetBlockMs: POW_TARGET_MS, initialDifficulty: 500_000, minDifficulty: 1000, retargetWindow: 8 });
   const genesisPath = join(dir, 'genesis.json');
   await writeFile(
     genesisPath,
@@ -172,8 +175,8 @@ export async function headOf(node: NetNode): Promise<HeadInfo> {
 /** The canonical block hash at `height` on a node, or undefined. */
 export async function blockHashAt(node: NetNode, height: number): Promise<string | undefined> {
   const answer = await rpc(node.rpcUrl, 'chain_getBlock', [height]);
-  const block = answer.result as Record<string, unknown> | null | undefined;
-  return block === null || block === undefined ? undefined : String(block.hash);
+  const block = answer.result as { header: { hash: string } } | null | undefined;
+  return block === null || block === undefined ? undefined : block.header.hash;
 }
 
 /** An admin RPC call (the test network's nodes share ADMIN_TOKEN). */

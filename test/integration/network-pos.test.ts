@@ -56,7 +56,8 @@ describe('proof of stake across 4 validators', () => {
     await finalityAdvances(nodes, 2, 40_000);
     const target = Math.min(...(await heights(nodes))) - 1;
     await agreeAt(nodes, target);
-    const roots = await Promise.all(nodes.map(async (n) => (await rpcResult<{ stateRoot: string }>(n.rpcUrl, 'chain_getBlock', [target])).stateRoot));
+    const roots = await Promise.all(nodes.map(async (n) => (await rpcResult<{ header: { stateRoot: string } }>(n.rpcUrl, 'chain_getBlock', [target])).header.stateRoot));
+    expect(roots[0]).toMatch(/^[0-9a-f]{64}$/);
     expect(new Set(roots).size).toBe(1);
   }, 90_000);
 
@@ -107,26 +108,16 @@ describe('proof of stake across 4 validators', () => {
   it('a 2-2 partition stops finality without forking finalized blocks; healing resumes it and heads agree', async () => {
     const left = nodes.slice(0, 2);
     const right = nodes.slice(2);
+    const cutHead = Math.max(...(await heights(nodes)));
     await partition(left, right);
-    // Votes cast before the cut may still be included (they count on both sides); wait until finality holds
-    // still for 5 s, then it must stay still while the halves build their own branches.
-    let frozen = await Promise.all(nodes.map(finalizedOf));
-    let stableSince = Date.now();
-    while (Date.now() - stableSince < 5000) {
-      await sleep(500);
-      const now = await Promise.all(nodes.map(finalizedOf));
-      if (now.join() !== frozen.join()) {
-        frozen = now;
-        stableSince = Date.now();
-      }
-    }
-    const before = await heights(nodes);
-    await sleep(8000);
-    const during = await Promise.all(nodes.map(finalizedOf));
-    expect(during).toEqual(frozen);
-    // Both halves kept producing in their own slots.
-    expect((await heights(left)).some((h, i) => h > before[i]!)).toBe(true);
-    expect((await heights(right)).some((h, i) => h > before[i + 2]!)).toBe(true);
+    // Votes cast before the cut can still justify blocks up to the heads of that moment, never beyond: with
+    // half the stake on each side, no later block gathers more than 2/3.
+    await sleep(12_000);
+    const frozen = await Promise.all(nodes.map(finalizedOf));
+    for (const f of frozen) expect(f).toBeLessThanOrEqual(cutHead);
+    // Both halves kept producing in their own slots, well past the cut: finality would have moved without it.
+    expect(Math.max(...(await heights(left)))).toBeGreaterThan(cutHead + 2);
+    expect(Math.max(...(await heights(right)))).toBeGreaterThan(cutHead + 2);
     const finalizedHeight = Math.min(...frozen);
     const finalizedHash = await agreeAt(nodes, finalizedHeight);
 
@@ -153,14 +144,16 @@ describe('proof of stake across 4 validators', () => {
             type: TxType.Vote,
             sourceHeight: finality.justified.height,
             sourceHash: Buffer.from(finality.justified.hash, 'hex'),
-            targetHeight: head.height + 50,
+            targetHeight: head.height + 5,
             targetHash: Buffer.from(targetHash, 'hex'),
           },
         },
         key.secretKey,
       );
     // Two votes for one target height: the second reveals the equivocation to the node that sees both.
-    await rpc(nodes[0]!.rpcUrl, 'tx_submit', [toHex(vote('11'.repeat(32)).bytes)]);
+    const first = await rpc(nodes[0]!.rpcUrl, 'tx_submit', [toHex(vote('11'.repeat(32)).bytes)]);
+    // Kept (for conflict detection) but not forwarded: its target is not a known block.
+    expect(first.error?.data).toMatchObject({ reason: 'VOTE_IGNORED' });
     await rpc(nodes[0]!.rpcUrl, 'tx_submit', [toHex(vote('22'.repeat(32)).bytes)]);
     const slashed = await waitFor(
       'the offender slashed on every node',
