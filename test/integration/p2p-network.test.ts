@@ -158,7 +158,7 @@ describe('Libp2pNetwork: gossip', () => {
     const [a, b, c] = await line();
     await a.net.publish('tx', utf8('tx-1'));
     await a.net.publish('block', utf8('block-1'));
-    await waitFor(() => c.handlers.gossip.length === 2, 'C to receive both');
+    await waitFor(() => c.handlers.gossip.length === 2, 'C to receive both', 10_000);
     expect(b.handlers.gossip).toEqual(
       expect.arrayContaining([
         { kind: 'tx', text: 'tx-1', from: a.net.peerId },
@@ -173,7 +173,7 @@ describe('Libp2pNetwork: gossip', () => {
     const [a, b, c] = await line();
     await a.net.publish('tx', utf8('bad-1'));
     await a.net.publish('tx', utf8('good-after-bad'));
-    await waitFor(() => c.handlers.gossip.length === 1, 'C to receive the good message');
+    await waitFor(() => c.handlers.gossip.length === 1, 'C to receive the good message', 10_000);
     expect(c.handlers.gossip[0]!.text).toBe('good-after-bad');
     expect(b.net.peers().find((p) => p.id === a.net.peerId)!.score).toBeCloseTo(-10, 1);
     expect(b.net.peers().find((p) => p.id === c.net.peerId)!.score).toBe(0);
@@ -202,10 +202,13 @@ describe('Libp2pNetwork: gossip', () => {
     const c = await harness.start();
     await b.net.addPeer(a.net.addresses[0]!);
     await c.net.addPeer(b.net.addresses[0]!);
-    await waitFor(() => a.net.topicPeers('tx').includes(b.net.peerId) && b.net.topicPeers('tx').length === 2, 'subscriptions');
+    await waitFor(
+      () => a.net.topicPeers('tx').includes(b.net.peerId) && b.net.topicPeers('tx').length === 2 && c.net.topicPeers('tx').includes(b.net.peerId),
+      'subscriptions',
+    );
     await a.net.publish('tx', new Uint8Array(20 * 1024).fill(0x61));
     await a.net.publish('tx', utf8('small'));
-    await waitFor(() => c.handlers.gossip.length === 1, 'the small message to arrive');
+    await waitFor(() => c.handlers.gossip.length === 1, 'the small message to arrive', 10_000);
     expect(b.handlers.gossip.map((g) => g.text)).toEqual(['small']);
     expect(b.lines.find((line) => /over the size limit/.test(String(line.msg)))).toMatchObject({ peer: a.net.peerId, bytes: 20 * 1024, limit: 16 * 1024 });
     expect(b.net.scores.score(a.net.peerId)).toBeLessThan(-9);
