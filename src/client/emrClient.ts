@@ -71,6 +71,16 @@ export class EmrClient {
     return this.#send({ type: TxType.AttestDoctor, doctor, name, licence, expiresAt });
   }
 
+  /** As a hospital (PoS): bonds `amount` of its unbonded balance as validator stake, effective some blocks later. */
+  stake(amount: bigint): Promise<string> {
+    return this.#send({ type: TxType.Stake, amount });
+  }
+
+  /** As a validator (PoS): withdraws `amount` of stake to its balance, effective some blocks later. */
+  unstake(amount: bigint): Promise<string> {
+    return this.#send({ type: TxType.Unstake, amount });
+  }
+
   /** As a hospital: withdraws its attestation of `doctor`, which ends their access under the shipped policies. */
   revokeAttestation(doctor: Uint8Array, reason: string): Promise<string> {
     return this.#send({ type: TxType.RevokeAttestation, doctor, reason });

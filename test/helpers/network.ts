@@ -3,7 +3,6 @@
  * its own datadir, validator key and libp2p key, a shared genesis, and bootstrap lists naming the others.
  * Tests control every process (SIGKILL, SIGSTOP, restart) and partition them through admin_removePeer.
  */
-import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -12,6 +11,7 @@ import { join } from 'node:path';
 import { toHex } from '../../src/codec/bytes.ts';
 import type { KeyPair } from '../../src/crypto/ed25519.ts';
 import { createKey } from '../../src/keys/keystore.ts';
+import { loadOrCreatePeerKey } from '../../src/p2p/peerKey.ts';
 import { killHard, rpc, rpcResult, sleep, spawnCli, waitFor, type CliProcess } from './process.ts';
 
 /** PoW test networks aim at this block interval (about 1 MH/s per core here: 2 cores, a few hundred ms). */
@@ -68,11 +68,10 @@ export function freePort(): Promise<number> {
 
 async function layoutNode(dir: string, name: string, validator: boolean): Promise<NetNode> {
   const datadir = join(dir, name);
-  await mkdir(join(datadir, 'p2p'), { recursive: true, mode: 0o700 });
+  await mkdir(datadir, { recursive: true, mode: 0o700 });
   const key = validator ? (await createKey(datadir, 'validator')).keyPair : undefined;
-  const peerKey = await generateKeyPair('Ed25519');
-  await writeFile(join(datadir, 'p2p', 'peer-key'), privateKeyToProtobuf(peerKey), { mode: 0o600 });
-  const peerId = peerIdFromPrivateKey(peerKey).toString();
+  // The node loads this same key at start: its peer id is known before it runs, for the others' bootstrap lists.
+  const peerId = peerIdFromPrivateKey(await loadOrCreatePeerKey(datadir)).toString();
   const p2pPort = await freePort();
   const rpcPort = await freePort();
   return {

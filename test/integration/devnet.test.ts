@@ -153,9 +153,18 @@ describe('medchain devnet', () => {
       await waitFor(`${row.name} past height 0`, async () => ((await rpcResult<{ height: number }>(row.rpc, 'chain_getHead')).height > 0 ? true : undefined), 20_000);
     }
 
-    // LEAD: once p2p and sync are wired into node.ts, assert here that the heads converge: poll chain_getHead
-    // on every row until all report the same hash at a height > 2 (and net_peers lists VALIDATORS - 1 peers
-    // on each node), within a few slots.
+    // They form one network: every node peers with the others and they agree on one chain.
+    for (const row of rows) {
+      await waitFor(`${row.name} peered with the others`, async () => ((await rpcResult<unknown[]>(row.rpc, 'net_peers')).length === VALIDATORS - 1 ? true : undefined), 20_000, 200);
+    }
+    await waitFor('height 5 on every node', async () => {
+      const heights = await Promise.all(rows.map(async (r) => (await rpcResult<{ height: number }>(r.rpc, 'chain_getHead')).height));
+      return heights.every((h) => h >= 5) ? true : undefined;
+    }, 30_000, 250);
+    await waitFor('one block at height 4 everywhere', async () => {
+      const hashes = await Promise.all(rows.map(async (r) => (await rpcResult<{ header: { hash: string } }>(r.rpc, 'chain_getBlock', [4])).header.hash));
+      return new Set(hashes).size === 1 ? true : undefined;
+    }, 20_000, 250);
 
     const exit = await interrupt(devnet, rows.map((r) => r.pid));
     expect(exit).toEqual({ code: 0, signal: null });

@@ -87,6 +87,23 @@ describe('EMR flow through the medchain CLI and a real node', () => {
     expect(audit.entries.at(-1)).toMatchObject({ action: 'access.read', emergency: true, reason: 'unconscious in the ED', purpose: 'ETREAT', record: recordId });
   }, 60_000);
 
+  it('validator: lists the set and finality; stake and unstake are checked against balance and stake', async () => {
+    const listed = await query('validator', 'list');
+    expect(listed.code, listed.stderr).toBe(0);
+    const view = JSON.parse(listed.stdout) as { validators: { id: string; stake: string }[]; finality: { finalized: { height: number } } };
+    expect(view.validators).toEqual([{ id: toHex(keys.hospital.publicKey), stake: '1000', balance: '0' }]);
+    // The demo hospital has no unbonded balance, and cannot withdraw the chain's only stake.
+    const stake = await cli('validator', 'stake', '--amount', '5', '--key', 'hospital');
+    expect([stake.code, stake.stderr]).toEqual([1, expect.stringContaining('INSUFFICIENT_BALANCE')]);
+    const all = await cli('validator', 'unstake', '--amount', '1000', '--key', 'hospital');
+    expect([all.code, all.stderr]).toEqual([1, expect.stringContaining('INSUFFICIENT_STAKE')]);
+    const bad = await cli('validator', 'unstake', '--amount', '1.5', '--key', 'hospital');
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--amount must be a whole number')]);
+    const some = await cli('validator', 'unstake', '--amount', '100', '--key', 'hospital');
+    expect(some.code, some.stderr).toBe(0);
+    expect(some.stdout).toContain('unstaked 100');
+  }, 60_000);
+
   it('refuses an invalid FHIR bundle before anything leaves the machine', async () => {
     const bad = join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Observation' } }] }));

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import { loadOrCreatePeerKey } from '../../p2p/peerKey.ts';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { toHex } from '../../codec/bytes.ts';
 import { createKey, KeyFileError, loadKey } from '../../keys/keystore.ts';
@@ -35,11 +35,6 @@ const examples = [
 /** `hospital-1`, `hospital-2`, ... : the node names, their datadirs under the devnet dir, and their log prefixes. */
 export function devnetNodeName(index: number): string {
   return `hospital-${index + 1}`;
-}
-
-/** Path of a node's libp2p identity key in its datadir (the path and format the p2p layer reads). */
-export function peerKeyFile(datadir: string): string {
-  return join(datadir, 'p2p', 'peer-key');
 }
 
 interface DevnetOptions {
@@ -229,24 +224,13 @@ async function prepareDevnet(options: DevnetOptions): Promise<{ nodes: DevnetNod
   return { nodes, genesis, genesisPath };
 }
 
-/** Loads the node's libp2p key from `<datadir>/p2p/peer-key` (protobuf, 0600), creating an Ed25519 one first. */
+/** The node's libp2p peer id, from the key the node itself will load (created here on first run). */
 async function loadOrCreatePeerId(datadir: string): Promise<string> {
-  const file = peerKeyFile(datadir);
-  if (existsSync(file)) {
-    let key;
-    try {
-      key = privateKeyFromProtobuf(new Uint8Array(await readFile(file)));
-    } catch (error) {
-      throw new KeyFileError(`the peer key ${file} cannot be read (${(error as Error).message}); delete it for a new peer id, or use --reset`);
-    }
-    if (key.type !== 'Ed25519') throw new KeyFileError(`the peer key ${file} holds a ${key.type} key, expected Ed25519; delete it or use --reset`);
-    return peerIdFromPrivateKey(key).toString();
+  try {
+    return peerIdFromPrivateKey(await loadOrCreatePeerKey(datadir)).toString();
+  } catch (error) {
+    throw new KeyFileError(`${(error as Error).message}; or use --reset`);
   }
-  const key = await generateKeyPair('Ed25519');
-  await mkdir(join(datadir, 'p2p'), { recursive: true, mode: 0o700 });
-  await writeFile(file, privateKeyToProtobuf(key), { mode: 0o600, flag: 'wx' });
-  await chmod(file, 0o600);
-  return peerIdFromPrivateKey(key).toString();
 }
 
 /** Refuses to start when a port is taken, naming the node and the flag that moves it. */

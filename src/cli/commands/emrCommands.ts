@@ -357,3 +357,52 @@ export const identityCommand: Command = {
     });
   },
 };
+
+const validatorExamples = [
+  'medchain validator list --rpc http://127.0.0.1:8545/rpc',
+  'medchain validator stake --amount 500 --key hospital --datadir .medchain-dev/pos',
+  'medchain validator unstake --amount 200 --key hospital --datadir .medchain-dev/pos',
+];
+
+/** Amounts are whole units, up to 2^63 - 1. */
+function parseAmount(value: string | undefined): bigint {
+  if (value === undefined || !/^[1-9][0-9]{0,18}$/.test(value) || BigInt(value) > 0x7fffffffffffffffn) {
+    throw new UsageError(`--amount must be a whole number from 1 to 2^63 - 1, got ${JSON.stringify(value ?? '')}`);
+  }
+  return BigInt(value);
+}
+
+export const validatorCommand: Command = {
+  name: 'validator',
+  summary: 'Proof of stake: list validators and finality; as a hospital, stake or unstake.',
+  usage: 'medchain validator list|stake|unstake [options]',
+  examples: validatorExamples,
+  async run(args, io) {
+    const { values, positionals } = parseFlags(args, { ...COMMON_FLAGS, amount: { type: 'string' } }, true);
+    const [action] = positionals;
+    if (values.help || action === undefined) {
+      io.out(helpText(this.usage, this.summary, [...COMMON_HELP, ['--amount <n>', 'stake/unstake: whole units (takes effect stakeDelayBlocks later)']], validatorExamples));
+      return values.help ? 0 : 2;
+    }
+    return refusing(async () => {
+      switch (action) {
+        case 'list': {
+          const rpc = rpcOf(values.rpc);
+          const [validators, finality] = await Promise.all([rpc.call('chain_getValidators', []), rpc.call('chain_getFinality', [])]);
+          io.out(JSON.stringify({ ...(validators as object), finality }, null, 2));
+          return 0;
+        }
+        case 'stake':
+        case 'unstake': {
+          const amount = parseAmount(values.amount);
+          const { client } = await clientOf(values);
+          const txId = action === 'stake' ? await client.stake(amount) : await client.unstake(amount);
+          io.out(values.json ? JSON.stringify({ txId }) : `${action === 'stake' ? 'staked' : 'unstaked'} ${amount} from ${client.account} (tx ${txId}); the validator set changes stakeDelayBlocks after this block`);
+          return 0;
+        }
+        default:
+          throw new UsageError(`unknown validator action "${action}" (list, stake or unstake)`);
+      }
+    });
+  },
+};

@@ -80,7 +80,8 @@ function payloadToJson(body: TxBody): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     if (key === 'type') continue;
-    out[key] = value instanceof Uint8Array ? toHex(value) : value;
+    // Bytes as hex; u64 amounts (stake) as decimal strings, since JSON numbers lose precision past 2^53.
+    out[key] = value instanceof Uint8Array ? toHex(value) : typeof value === 'bigint' ? value.toString() : value;
   }
   return out;
 }
