@@ -200,3 +200,16 @@ export async function heal(a: readonly NetNode[], b: readonly NetNode[]): Promis
   for (const x of a) for (const y of b) await adminCall(x, 'admin_addPeer', [y.p2pAddress]).catch(() => undefined);
   for (const y of b) for (const x of a) await adminCall(y, 'admin_addPeer', [x.p2pAddress]).catch(() => undefined);
 }
+
+/** Waits until every node's canonical block at `height` is the same block; returns its hash. */
+export async function agreeAt(list: readonly NetNode[], height: number, timeoutMs = 30_000): Promise<string> {
+  return waitFor(
+    `agreement at height ${height}`,
+    async () => {
+      const hashes = await Promise.all(list.map((n) => blockHashAt(n, height)));
+      return hashes.every((h) => h !== undefined && h === hashes[0]) ? hashes[0] : undefined;
+    },
+    timeoutMs,
+    200,
+  );
+}

@@ -9,26 +9,13 @@ import { loadKey } from '../../src/keys/keystore.ts';
 import { keyPairFromSeed } from '../../src/crypto/ed25519.ts';
 import { TxType } from '../../src/types/transaction.ts';
 import { rpc, rpcResult, sleep, waitFor } from '../helpers/process.ts';
-import { blockHashAt, createTestNetwork, headOf, heal, partition, type NetNode, type TestNetwork } from '../helpers/network.ts';
+import { agreeAt, blockHashAt, createTestNetwork, headOf, heal, partition, type NetNode, type TestNetwork } from '../helpers/network.ts';
 
 let net: TestNetwork;
 let nodes: NetNode[];
 
 const finalizedOf = async (n: NetNode): Promise<number> => (await headOf(n)).finalizedHeight;
 const heights = async (list: readonly NetNode[]): Promise<number[]> => Promise.all(list.map(async (n) => (await headOf(n)).height));
-
-/** Waits until every node's canonical block at `height` is the same block; returns its hash. */
-async function agreeAt(list: readonly NetNode[], height: number, timeoutMs = 30_000): Promise<string> {
-  return waitFor(
-    `agreement at height ${height}`,
-    async () => {
-      const hashes = await Promise.all(list.map((n) => blockHashAt(n, height)));
-      return hashes.every((h) => h !== undefined && h === hashes[0]) ? hashes[0] : undefined;
-    },
-    timeoutMs,
-    200,
-  );
-}
 
 async function finalityAdvances(list: readonly NetNode[], by: number, timeoutMs = 30_000): Promise<void> {
   const start = await Promise.all(list.map(finalizedOf));

@@ -12,24 +12,12 @@ import { sha256 } from '../../src/crypto/hash.ts';
 import { secureRandom } from '../../src/envelope/random.ts';
 import { TxType } from '../../src/types/transaction.ts';
 import { rpc, rpcResult, sleep, waitFor } from '../helpers/process.ts';
-import { POW_TARGET_MS, blockHashAt, createTestNetwork, headOf, heal, partition, type NetNode, type TestNetwork } from '../helpers/network.ts';
+import { POW_TARGET_MS, agreeAt, blockHashAt, createTestNetwork, headOf, heal, partition, type NetNode, type TestNetwork } from '../helpers/network.ts';
 
 const key = (name: string): KeyPair => keyPairFromSeed(sha256(utf8(`network-pow/${name}`)));
 
 let net: TestNetwork;
 let nodes: NetNode[];
-
-async function agreeAt(list: readonly NetNode[], height: number, timeoutMs = 30_000): Promise<string> {
-  return waitFor(
-    `agreement at height ${height}`,
-    async () => {
-      const hashes = await Promise.all(list.map((n) => blockHashAt(n, height)));
-      return hashes.every((h) => h !== undefined && h === hashes[0]) ? hashes[0] : undefined;
-    },
-    timeoutMs,
-    200,
-  );
-}
 
 describe('proof of work across 3 miners', () => {
   beforeAll(async () => {
