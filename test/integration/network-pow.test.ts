@@ -12,7 +12,7 @@ import { sha256 } from '../../src/crypto/hash.ts';
 import { secureRandom } from '../../src/envelope/random.ts';
 import { TxType } from '../../src/types/transaction.ts';
 import { rpc, rpcResult, sleep, waitFor } from '../helpers/process.ts';
-import { POW_TARGET_MS, agreeAt, blockHashAt, createTestNetwork, headOf, heal, partition, type NetNode, type TestNetwork } from '../helpers/network.ts';
+import { POW_TARGET_MS, agreeAt, createTestNetwork, headOf, heal, partition, type NetNode, type TestNetwork } from '../helpers/network.ts';
 
 const key = (name: string): KeyPair => keyPairFromSeed(sha256(utf8(`network-pow/${name}`)));
 
