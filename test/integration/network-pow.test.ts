@@ -11,7 +11,7 @@ import { keyPairFromSeed, type KeyPair } from '../../src/crypto/ed25519.ts';
 import { sha256 } from '../../src/crypto/hash.ts';
 import { secureRandom } from '../../src/envelope/random.ts';
 import { TxType } from '../../src/types/transaction.ts';
-import { rpc, rpcResult, sleep, waitFor } from '../helpers/process.ts';
+import { rpc, rpcResult, waitFor } from '../helpers/process.ts';
 import { POW_TARGET_MS, agreeAt, createTestNetwork, headOf, heal, partition, type NetNode, type TestNetwork } from '../helpers/network.ts';
 
 const key = (name: string): KeyPair => keyPairFromSeed(sha256(utf8(`network-pow/${name}`)));
@@ -92,6 +92,5 @@ describe('proof of work across 3 miners', () => {
     }
     const metrics = await (await fetch(a.rpcUrl.replace('/rpc', '/metrics'))).text();
     expect(metrics).toMatch(/^medchain_reorgs_total [1-9]/m);
-    await sleep(10);
   }, 180_000);
 });
