@@ -6,6 +6,7 @@ import { DecodeError } from '../codec/errors.ts';
 import { decodeTransaction } from '../codec/transaction.ts';
 import type { ChainStatus, GossipKind, GossipVerdict, NetworkHandlers } from '../p2p/interface.ts';
 import { BlockError, BlockErrorCode, ErrorAction, TxErrorCode } from '../state/errors.ts';
+import type { Block } from '../types/block.ts';
 import type { Transaction } from '../types/transaction.ts';
 import { TxType } from '../types/transaction.ts';
 
@@ -24,9 +25,8 @@ export interface NetworkWiring {
   readonly onPeerStatus: (peer: string, status: ChainStatus) => void;
   /** Called with every gossip verdict (metrics). */
   readonly onVerdict?: (kind: GossipKind, verdict: GossipVerdict, reason: string) => void;
-  /** Called after a block from the network was imported, with the seconds it took (metrics). */
-  readonly onImported?: (seconds: number) => void;
-  readonly clock: () => number;
+  /** Validates and imports a block (the chain's import, timed for metrics by the node). */
+  readonly importBlock: (bytes: Uint8Array) => Promise<Block>;
 }
 
 /** The most blocks one range response carries (the p2p layer enforces its own limit too). */
@@ -56,10 +56,8 @@ export function createNetworkHandlers(w: NetworkWiring): NetworkHandlers {
   }
 
   async function onBlock(data: Uint8Array, from: string): Promise<[GossipVerdict, string]> {
-    const started = w.clock();
     try {
-      const block = await chain.importBlock(data);
-      w.onImported?.((w.clock() - started) / 1000);
+      const block = await w.importBlock(data);
       if (chain.engine.kind === 'pos') reportEvidence(w.evidence?.observeHeader(block.header, block.headerBytes));
       return ['accept', 'ok'];
     } catch (error) {
