@@ -22,7 +22,7 @@ import {
 } from './messages.ts';
 import { resolveLimits, type NetworkLimits, type NetworkOptions } from './options.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
-import { PeerScores } from './peerScore.ts';
+import { PeerScores, TokenBucket } from './peerScore.ts';
 import { gossipTopic, gossipTopics, ReqRespProtocol, reqRespProtocolId } from './protocols.ts';
 import {
   abortOnSignal,
@@ -108,6 +108,7 @@ export class Libp2pNetwork implements Network {
   #lastScorePrune = 0;
   #pendingValidations = 0;
   #droppedValidations = 0;
+  readonly #acceptBudget: Record<GossipKind, TokenBucket>;
 
   constructor(options: NetworkOptions, modules: NetworkModules) {
     if (!Number.isInteger(options.maxPeers) || options.maxPeers < 1) {
@@ -120,6 +121,9 @@ export class Libp2pNetwork implements Network {
     this.#log = modules.logger;
     this.#clock = modules.clock;
     this.#scores = new PeerScores(options.scoring ?? {}, { clock: modules.clock });
+    const budget = this.#limits.gossipAcceptBudget;
+    const now = modules.clock();
+    this.#acceptBudget = { tx: new TokenBucket(budget.tx, now), block: new TokenBucket(budget.block, now), vote: new TokenBucket(budget.vote, now) };
     this.#topics = gossipTopics(options.chainId);
     this.#bootstrap = new Map();
     for (const text of options.bootstrap) {
@@ -655,6 +659,11 @@ export class Libp2pNetwork implements Network {
       if (!this.#scores.allow(peer, `gossip:${kind}`, rate)) {
         report(TopicValidatorResult.Ignore);
         this.#penalize(peer, this.#scores.options.rateLimitPenalty, `${kind} gossip over ${rate.ratePerSecond}/s`);
+        return;
+      }
+      // [IGNORE] The node-wide budget has room (our load, not the peer's fault: no penalty)
+      if (!this.#acceptBudget[kind].take(this.#clock())) {
+        report(TopicValidatorResult.Ignore);
         return;
       }
       // [IGNORE] We have room to validate it (our load, not the peer's fault)

@@ -31,6 +31,17 @@ const LIMITS = {
     block: { ratePerSecond: 20, burst: 40 },
     vote: { ratePerSecond: 200, burst: 400 },
   } satisfies Record<GossipKind, RateLimit>,
+  /**
+   * Messages this node takes for validation per second from all peers together, per topic. Kept below the
+   * per-peer `gossipRate`, so that what this node forwards (only what it validated, plus its own clients'
+   * transactions) never puts an honest relay over a neighbour's per-peer limit: only a peer that originates
+   * more than `gossipRate` is penalized. Beyond the budget messages are ignored without penalty (our load).
+   */
+  gossipAcceptBudget: {
+    tx: { ratePerSecond: 1000, burst: 2000 },
+    block: { ratePerSecond: 10, burst: 20 },
+    vote: { ratePerSecond: 100, burst: 200 },
+  } satisfies Record<GossipKind, RateLimit>,
   /** Gossip messages waiting for the node's validator at once; beyond this new ones are ignored (our load, not the peer's fault). */
   maxPendingValidations: 4096,
   /** Bounds on one decoded gossipsub RPC (gossipsub's decodeRpcLimits): a legitimate peer sends far fewer. */

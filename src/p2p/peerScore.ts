@@ -15,8 +15,31 @@ interface PeerRecord {
   scoredAt: number;
   /** Ban end time; 0 when not banned. */
   bannedUntil: number;
-  /** Token buckets by name (`gossip:tx`, `req:status`): tokens left and when they were last refilled. */
-  buckets: Map<string, { tokens: number; refilledAt: number }>;
+  /** Token buckets by name (`gossip:tx`, `req:status`). */
+  buckets: Map<string, TokenBucket>;
+}
+
+/** A token bucket: `rate.ratePerSecond` tokens refill each second, at most `rate.burst` are saved up. */
+export class TokenBucket {
+  readonly #rate: RateLimit;
+  #tokens: number;
+  #refilledAt: number;
+
+  constructor(rate: RateLimit, now: number) {
+    this.#rate = rate;
+    this.#tokens = rate.burst;
+    this.#refilledAt = now;
+  }
+
+  /** Takes one token; false when none is left. */
+  take(now: number): boolean {
+    const elapsed = Math.max(0, now - this.#refilledAt);
+    this.#tokens = Math.min(this.#rate.burst, this.#tokens + (elapsed * this.#rate.ratePerSecond) / 1000);
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
 }
 
 /**
@@ -97,15 +120,10 @@ export class PeerScores {
     const record = this.#record(peer, now);
     let bucket = record.buckets.get(name);
     if (bucket === undefined) {
-      bucket = { tokens: rate.burst, refilledAt: now };
+      bucket = new TokenBucket(rate, now);
       record.buckets.set(name, bucket);
     }
-    const elapsed = Math.max(0, now - bucket.refilledAt);
-    bucket.tokens = Math.min(rate.burst, bucket.tokens + (elapsed * rate.ratePerSecond) / 1000);
-    bucket.refilledAt = now;
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
+    return bucket.take(now);
   }
 
   /**

@@ -158,6 +158,11 @@ describe('hostile peers', () => {
     const sent = await untilDropped(node, 'tx', () => pre[i++]!, 30_000, 3000);
     expect(sent).toBeGreaterThan(0);
     await expectBanned(node);
+    // The honest node relayed what it accepted to its honest peer without being taken for a flooder.
+    await sleep(2000);
+    const [a, b] = net.nodes as [NetNode, NetNode];
+    expect((await rpcResult<{ id: string }[]>(b.rpcUrl, 'net_peers')).map((p) => p.id)).toContain(a.peerId);
+    expect((await rpcResult<{ id: string }[]>(a.rpcUrl, 'net_peers')).map((p) => p.id)).toContain(b.peerId);
   }, 90_000);
 
   it('the honest nodes kept making blocks and include an honest transaction', async () => {
