@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MEMPOOL_OPTIONS, Mempool } from '../../../src/chain/mempool.ts';
 import { SignatureCache } from '../../../src/chain/signatureVerifier.ts';
-import { VotePool } from '../../../src/chain/votes.ts';
+import { EvidenceReporter, VotePool } from '../../../src/chain/votes.ts';
+import { TX_TYPE_NAMES } from '../../../src/codec/payloads.ts';
 import { assembleBlock } from '../../../src/codec/block.ts';
 import { toHex } from '../../../src/codec/bytes.ts';
 import { sealPosHeader } from '../../../src/consensus/pos/posEngine.ts';
@@ -83,6 +84,34 @@ describe('gossip validation', () => {
       'block:ignore:UNKNOWN_PARENT',
       'block:reject:BAD_SEAL',
     ]);
+  });
+
+  it('turns two gossiped blocks one proposer signed for one slot into evidence in the mempool', async () => {
+    const { tc, mempool } = await setup();
+    const reporterKey = testKey('reporter-hospital');
+    const submitted: string[] = [];
+    const evidence = new EvidenceReporter(
+      { key: reporterKey, chainId: tc.chain.genesisSpec.chainId },
+      { submit: (tx) => submitted.push(TX_TYPE_NAMES[tx.body.type]), nextNonce: () => 0, logger: silentLogger },
+    );
+    const handlers = createNetworkHandlers({
+      chain: tc.chain,
+      mempool,
+      evidence,
+      logger: silentLogger,
+      importBlock: (bytes) => tc.chain.importBlock(bytes),
+      onUnknownParent: () => undefined,
+      onPeerStatus: () => undefined,
+    });
+    const a = nextBlock(tc);
+    // The same proposer, slot and parent, different contents: both are valid blocks, together an offence.
+    const patient = testKey('patient');
+    const b = nextBlock(tc, [testTx(patient, 0, { type: TxType.RegisterIdentity, role: 'patient' })]);
+    expect(b.header.time).toBe(a.header.time);
+    expect(await handlers.onGossip('block', a.bytes, 'p1')).toBe('accept');
+    expect(submitted).toEqual([]);
+    expect(await handlers.onGossip('block', b.bytes, 'p2')).toBe('accept');
+    expect(submitted).toEqual(['consensus.evidence']);
   });
 
   it('answers status and block ranges from the chain', async () => {
