@@ -2,7 +2,7 @@
 // subsystems mount (metrics, health, web assets) and an upgrade hook for /ws.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -44,17 +44,31 @@ export interface RpcHttpServerOptions {
 /** A route another subsystem mounts on the same server (e.g. GET /metrics). */
 export interface HttpRoute {
   readonly method: string;
-  /** Exact path, without query string. */
+  /** Exact path, without query string (or, with `prefix`, the path and everything under it). */
   readonly path: string;
+  /**
+   * Also serve every path under `path` (`/` serves all paths). Exact routes win, then the longest prefix; a
+   * prefix route only takes its own method, so other methods still get the 404 that points at POST /rpc.
+   */
+  readonly prefix?: boolean;
   handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): void | Promise<void>;
+}
+
+/** What the server established about an upgrade request before handing it on. */
+export interface UpgradeAccess {
+  /** True when the request carried the right admin token in its Authorization header. */
+  readonly admin: boolean;
 }
 
 export interface RpcHttpServerDeps {
   readonly dispatcher: Pick<RpcDispatcher, 'handle'>;
   readonly logger: Logger;
   readonly extraRoutes?: readonly HttpRoute[];
-  /** Receives HTTP upgrade requests (the WebSocket transport); without it upgrades are refused. */
-  readonly onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /**
+   * Receives HTTP upgrade requests (the WebSocket transport) that passed the Host check and whose admin token,
+   * if sent, is right; without it upgrades are refused. Sockets still open when stop()'s grace ends are cut.
+   */
+  readonly onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, access: UpgradeAccess) => void;
 }
 
 export interface RpcHttpAddress {
@@ -89,6 +103,20 @@ function isJsonContentType(header: string | undefined): boolean {
   return header !== undefined && header.split(';')[0]?.trim().toLowerCase() === 'application/json';
 }
 
+/** Writes a complete HTTP response on a raw socket and closes it: for upgrade requests that are refused. */
+export function refuseUpgrade(socket: Duplex, status: number, body: { readonly reason: string; readonly message: string }, headers: Readonly<Record<string, string>> = {}): void {
+  const text = JSON.stringify({ error: body });
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'Connection: close',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(text)}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  if (socket.writable) socket.end(`${lines.join('\r\n')}\r\n\r\n${text}`);
+  else socket.destroy();
+}
+
 const JSON_HEADERS = {
   'content-type': 'application/json; charset=utf-8',
   'cache-control': 'no-store',
@@ -101,6 +129,9 @@ export class RpcHttpServer implements Startable {
   readonly #adminDigest: Buffer | undefined;
   readonly #deps: RpcHttpServerDeps;
   readonly #routes = new Map<string, Map<string, RouteHandler>>();
+  /** Prefix routes, longest prefix first. */
+  readonly #prefixRoutes: { readonly prefix: string; readonly byMethod: Map<string, RouteHandler> }[] = [];
+  readonly #upgraded = new Set<Duplex>();
   readonly #inFlight = new Map<AbortController, ServerResponse>();
   #server: Server | undefined;
   #address: RpcHttpAddress | undefined;
@@ -131,7 +162,10 @@ export class RpcHttpServer implements Startable {
     if (this.#options.corsOrigins.length > 0) {
       this.#mount('OPTIONS', RPC_PATH, (req, res) => this.#servePreflight(req, res));
     }
-    for (const route of deps.extraRoutes ?? []) this.#mount(route.method, route.path, route.handle.bind(route));
+    for (const route of deps.extraRoutes ?? []) {
+      if (route.prefix === true) this.#mountPrefix(route.method, route.path, route.handle.bind(route));
+      else this.#mount(route.method, route.path, route.handle.bind(route));
+    }
   }
 
   /** Where the server listens; only valid after start(). */
@@ -158,10 +192,7 @@ export class RpcHttpServer implements Startable {
       this.#dispatchRoute(req, res);
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket));
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (this.#deps.onUpgrade !== undefined && !this.#stopping) this.#deps.onUpgrade(req, socket, head);
-      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(new Error(`RPC server cannot listen on ${o.host}:${o.port}: ${err.message}`));
       server.once('error', onError);
@@ -193,11 +224,63 @@ export class RpcHttpServer implements Startable {
     if ((await Promise.race([closed, grace])) === 'timeout') {
       for (const controller of this.#inFlight.keys()) controller.abort(new Error('RPC server stopping'));
       server.closeAllConnections();
+      // Upgraded sockets left the HTTP parser's bookkeeping, but the server still counts them.
+      for (const socket of this.#upgraded) socket.destroy();
       await closed;
     }
     clearTimeout(timer);
     this.#server = undefined;
     this.#address = undefined;
+  }
+
+  #mountPrefix(method: string, path: string, handler: RouteHandler): void {
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    let entry = this.#prefixRoutes.find((r) => r.prefix === prefix);
+    if (entry === undefined) {
+      entry = { prefix, byMethod: new Map() };
+      this.#prefixRoutes.push(entry);
+      this.#prefixRoutes.sort((a, b) => b.prefix.length - a.prefix.length);
+    }
+    const verb = method.toUpperCase();
+    if (entry.byMethod.has(verb)) throw new Error(`HTTP prefix route ${verb} ${path} is mounted twice`);
+    entry.byMethod.set(verb, handler);
+  }
+
+  #prefixHandler(path: string, method: string): RouteHandler | undefined {
+    for (const { prefix, byMethod } of this.#prefixRoutes) {
+      if (path === prefix.slice(0, -1) || path.startsWith(prefix)) {
+        const handler = byMethod.get(method);
+        if (handler !== undefined) return handler;
+      }
+    }
+    return undefined;
+  }
+
+  // The same Host rule as every route (DNS rebinding), and the same admin token rule as POST /rpc.
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (err: Error) => this.#deps.logger.debug({ err }, 'upgraded connection error'));
+    const onUpgrade = this.#deps.onUpgrade;
+    if (onUpgrade === undefined) {
+      refuseUpgrade(socket, 404, { reason: 'NOT_FOUND', message: 'This server accepts no upgrades' });
+      return;
+    }
+    const host = req.headers.host;
+    if (host !== undefined && !this.#hostAllowed(host)) {
+      refuseUpgrade(socket, 403, { reason: RpcErrors.HOST_NOT_ALLOWED.reason, message: `${RpcErrors.HOST_NOT_ALLOWED.message}; add the name to the allowed hosts of the RPC config` });
+      return;
+    }
+    if (this.#stopping) {
+      refuseUpgrade(socket, 503, { reason: RpcErrors.SHUTTING_DOWN.reason, message: RpcErrors.SHUTTING_DOWN.message });
+      return;
+    }
+    const admin = this.#checkAdmin(req.headers.authorization);
+    if (admin === 'refused') {
+      refuseUpgrade(socket, 401, { reason: RpcErrors.UNAUTHORIZED.reason, message: 'The admin token is wrong' }, { 'WWW-Authenticate': 'Bearer' });
+      return;
+    }
+    this.#upgraded.add(socket);
+    socket.once('close', () => this.#upgraded.delete(socket));
+    onUpgrade(req, socket, head, { admin: admin === 'granted' });
   }
 
   #mount(method: string, path: string, handler: RouteHandler): void {
@@ -241,6 +324,11 @@ export class RpcHttpServer implements Startable {
       return;
     }
     const byMethod = this.#routes.get(path);
+    const prefixHandler = byMethod === undefined ? this.#prefixHandler(path, req.method ?? '') : undefined;
+    if (prefixHandler !== undefined) {
+      await prefixHandler(req, res, signal);
+      return;
+    }
     if (byMethod === undefined) {
       this.#sendJson(res, 404, JSON.stringify({ error: { reason: 'NOT_FOUND', message: `No route ${path.slice(0, 200)}; JSON-RPC is served at POST ${RPC_PATH}` } }));
       return;
