@@ -12,6 +12,9 @@ import { loadKey } from '../keys/keystore.ts';
 import { createDispatcher } from '../rpc/dispatcher.ts';
 import { RpcHttpServer } from '../rpc/httpServer.ts';
 import { createNodeMethods } from '../rpc/methods/index.ts';
+import { staticFileRoutes } from '../rpc/staticFiles.ts';
+import { ChainSubscriptions } from '../rpc/subscriptions.ts';
+import { RpcWsServer } from '../rpc/wsServer.ts';
 import { RecordQueries } from '../emr/queries.ts';
 import { RecordService } from '../emr/recordService.ts';
 import { GenesisError, parseGenesis } from '../state/genesis.ts';
@@ -239,6 +242,9 @@ export class MedchainNode implements Startable {
 
     if (config.rpc.enabled) {
       const queries = new RecordQueries(chain, records);
+      const rpcLogger = logger.child({ module: 'rpc' });
+      const subscriptions = new ChainSubscriptions({}, { chain, logger: rpcLogger });
+      await this.#startComponent(subscriptions);
       const methods = createNodeMethods({
         chain,
         mempool,
@@ -251,29 +257,38 @@ export class MedchainNode implements Startable {
         network,
         sync: syncer,
         submitVote: (tx) => submitVote(votes, evidence, tx).then(() => publish('vote', tx.bytes)),
+        subscriptions,
       });
       const dispatcher = createDispatcher(methods, {
         logger: logger.child({ module: 'rpc' }),
         info: { title: 'medchain JSON-RPC', version: MEDCHAIN_VERSION },
       });
+      // JSON-RPC over WebSocket at /ws, same dispatcher; started after the HTTP server, so stopped before it.
+      const ws = new RpcWsServer({ corsOrigins: config.rpc.cors }, { dispatcher, subscriptions, logger: rpcLogger });
       const rpc = new RpcHttpServer(
         { host: config.rpc.host, port: config.rpc.port, maxBodyBytes: config.rpc.maxBodyBytes, corsOrigins: config.rpc.cors, adminToken: config.rpc.adminToken || undefined },
         {
           dispatcher,
           logger: logger.child({ module: 'rpc' }),
-          extraRoutes: healthRoutes({
-            metrics,
-            readiness: {
-              syncing: () => syncer?.state().syncing ?? false,
-              peers: () => network?.peers().length ?? 0,
-              requirePeers: peersRequired(config.p2p),
-              head: () => chain.head.header.height,
-              target: () => syncer?.state().highestHeight ?? chain.head.header.height,
-            },
-          }),
+          onUpgrade: (req, socket, head, access) => ws.handleUpgrade(req, socket, head, access),
+          extraRoutes: [
+            ...ws.routes,
+            ...staticFileRoutes({}, { logger: rpcLogger }),
+            ...healthRoutes({
+              metrics,
+              readiness: {
+                syncing: () => syncer?.state().syncing ?? false,
+                peers: () => network?.peers().length ?? 0,
+                requirePeers: peersRequired(config.p2p),
+                head: () => chain.head.header.height,
+                target: () => syncer?.state().highestHeight ?? chain.head.header.height,
+              },
+            }),
+          ],
         },
       );
       await this.#startComponent(rpc);
+      await this.#startComponent(ws);
       this.#rpc = rpc;
       logger.info({ url: `http://${rpc.address.host}:${rpc.address.port}/rpc` }, 'JSON-RPC listening');
     }

@@ -4,6 +4,7 @@ import type { RecordQueries } from '../../emr/queries.ts';
 import type { RecordService } from '../../emr/recordService.ts';
 import type { Network } from '../../p2p/interface.ts';
 import type { Transaction } from '../../types/transaction.ts';
+import type { ChainSubscriptions } from '../subscriptions.ts';
 
 /** Where sync stands (the shape of geth's eth_syncing). */
 export interface SyncState {
@@ -37,4 +38,6 @@ export interface NodeApi {
   readonly sync?: SyncProgress;
   /** Takes a finality vote submitted through tx_submit (PoS); throws MempoolError when it is not kept. */
   readonly submitVote?: (tx: Transaction) => Promise<void>;
+  /** Chain event subscriptions of WebSocket connections; absent: chain_subscribe answers SUBSCRIPTIONS_NEED_WEBSOCKET. */
+  readonly subscriptions?: Pick<ChainSubscriptions, 'subscribe' | 'unsubscribe'>;
 }
