@@ -23,6 +23,12 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// A promise rejection nobody handled is our bug, not the input's: say so loudly and keep the node serving
+// (every component handles its own errors; this is the backstop, not the mechanism).
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`medchain: internal error (unhandled rejection): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+});
+
 const io = { out: (line: string) => process.stdout.write(line + '\n'), err: (line: string) => process.stderr.write(line + '\n') };
 try {
   process.exitCode = await runCli(process.argv.slice(2), io, controller.signal);

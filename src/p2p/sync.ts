@@ -314,7 +314,11 @@ export class Syncer implements Startable {
           await this.#paceRangeRequests();
           if (!this.#started) return;
           const count = Math.min(this.#options.blocksPerRequest, target - next + 1);
-          inflight.push({ start: next, count, blocks: this.#network.requestBlocksByRange(peer, next, count, { signal }) });
+          const blocks = this.#network.requestBlocksByRange(peer, next, count, { signal });
+          // Awaited later, one at a time: mark the failure handled now, or a later request failing while an
+          // earlier one is being imported would be an unhandled rejection (and end the process).
+          blocks.catch(() => undefined);
+          inflight.push({ start: next, count, blocks });
           next += count;
         }
         const request = inflight.shift();
