@@ -280,7 +280,13 @@ export class RpcHttpServer implements Startable {
     }
     this.#upgraded.add(socket);
     socket.once('close', () => this.#upgraded.delete(socket));
-    onUpgrade(req, socket, head, { admin: admin === 'granted' });
+    try {
+      onUpgrade(req, socket, head, { admin: admin === 'granted' });
+    } catch (err) {
+      // A transport bug must cost one connection, never the node (this runs in an event handler).
+      this.#deps.logger.error({ err, url: req.url?.slice(0, 200) }, 'upgrade handler failed');
+      socket.destroy();
+    }
   }
 
   #mount(method: string, path: string, handler: RouteHandler): void {

@@ -105,7 +105,8 @@ export function resolveRequestPath(urlPath: string): Resolved {
   if (decoded.includes('\0') || decoded.includes('\\')) {
     return { kind: 'refused', status: 400, message: 'The request path contains a NUL or a backslash' };
   }
-  const segments = decoded.split('/').slice(1);
+  // Empty segments (`//etc/passwd`, `/a//b`) are dropped: a path never becomes absolute.
+  const segments = decoded.split('/').filter((s) => s !== '');
   if (segments.some((s) => s === '.' || s === '..')) {
     return { kind: 'refused', status: 400, message: 'The request path may not contain . or .. segments' };
   }
@@ -197,7 +198,7 @@ export function staticFileRoutes(options: StaticFilesOptions, modules: StaticFil
       sendText(res, 404, 'text/plain; charset=utf-8', "Not found: this path belongs to the node's API\n", head);
       return;
     }
-    const isAsset = decoded.startsWith(ASSETS_PREFIX);
+    const isAsset = `${decoded}/`.startsWith(ASSETS_PREFIX);
     const isFile = namesAFile(decoded);
     if (isFile) {
       const file = await findFile(resolved.relative);

@@ -183,7 +183,13 @@ export class RpcWsServer implements Startable {
 
   /** The RpcHttpServer's `onUpgrade`: checks path, Origin and capacity, then completes the WebSocket handshake. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, access: UpgradeAccess): void {
-    const url = new URL(req.url ?? '/', 'http://placeholder');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://placeholder');
+    } catch {
+      refuseUpgrade(socket, 400, { reason: 'BAD_REQUEST', message: 'The request target is not a valid path' });
+      return;
+    }
     if (url.pathname !== WS_PATH) {
       refuseUpgrade(socket, 404, { reason: 'NOT_FOUND', message: `WebSocket JSON-RPC is served at ${WS_PATH}` });
       return;

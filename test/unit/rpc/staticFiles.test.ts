@@ -159,7 +159,7 @@ describe('static web app', () => {
 
   it('answers 404 for missing files and never falls back to the app for assets', async () => {
     const port = await serve(root);
-    for (const path of ['/missing.js', '/assets/app-0000.js', '/assets/chunk', '/assets/']) {
+    for (const path of ['/missing.js', '/assets/app-0000.js', '/assets/chunk', '/assets/', '/assets']) {
       const res = await raw(port, path);
       expect([path, res.status]).toEqual([path, 404]);
       expect(res.body).not.toContain('<div id="app">');
@@ -190,6 +190,12 @@ describe('static web app', () => {
       expect(res.body).not.toContain('TOP SECRET');
       expectSecurityHeaders(res);
     }
+    // An absolute-looking path stays inside the root: a client-side route, or a missing file.
+    const slashes = await raw(port, '//etc/passwd');
+    expect([slashes.status, slashes.body]).toEqual([200, INDEX]);
+    const absolute = await raw(port, `/${encodeURIComponent(join(dir, 'secret.txt'))}`);
+    expect(absolute.status).toBe(404);
+    expect(absolute.body).not.toContain('TOP SECRET');
     // A double-encoded dot-dot is a literal (missing) file name, not a way out.
     const doubled = await raw(port, '/%252e%252e/secret.txt');
     expect(doubled.status).toBe(404);
@@ -248,6 +254,7 @@ describe('resolveRequestPath', () => {
     expect(resolveRequestPath('/')).toEqual({ kind: 'file', relative: '' });
     expect(resolveRequestPath('/caf%C3%A9.png')).toEqual({ kind: 'file', relative: 'café.png' });
     expect(resolveRequestPath('http://evil/x')).toMatchObject({ kind: 'refused', status: 400 });
+    expect(resolveRequestPath('//etc/passwd')).toEqual({ kind: 'file', relative: 'etc/passwd' });
     expect(resolveRequestPath('/a/%2e%2e/b')).toMatchObject({ kind: 'refused', status: 400 });
     expect(resolveRequestPath('/.git/config')).toMatchObject({ kind: 'refused', status: 404 });
   });

@@ -1,6 +1,7 @@
 // JSON-RPC over WebSocket against a real RpcHttpServer on 127.0.0.1 (port 0) in front of a real Chain (the
 // in-process PoS node over the memory store), with the node's own method table and subscriptions.
 
+import { connect as connectTcp } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -103,6 +104,26 @@ function refused(url: string, options: WebSocket.ClientOptions = {}): Promise<Re
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
     });
+  });
+}
+
+/** Sends a raw upgrade request and returns whatever the server answers before closing (or within 1 s). */
+function rawUpgrade(port: number, target: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp(port, '127.0.0.1', () => {
+      const lines = [`GET ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+    let text = '';
+    const timer = setTimeout(() => socket.destroy(), 1_000);
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+    socket.on('error', reject);
   });
 }
 
@@ -375,6 +396,20 @@ describe('WebSocket security', () => {
     expect([wrong.status, wrong.body.error.reason]).toEqual([401, 'UNAUTHORIZED']);
     const inUrl = await refused(`${wsUrl}?token=${ADMIN_TOKEN}`);
     expect([inUrl.status, inUrl.body.error.reason]).toEqual([400, 'TOKEN_IN_URL']);
+  });
+
+  it('survives upgrade requests with malformed targets and handshakes', async () => {
+    const { wsUrl, http } = await setup();
+    const targets = ['http://[', '/ws?%', '*', '/ws#frag', '//ws', '/ws/../ws'];
+    for (const target of targets) {
+      const answer = await rawUpgrade(http.address.port, target, { 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13' });
+      expect([target, answer]).not.toEqual([target, '']);
+    }
+    // A bad handshake on the right path: ws answers 400 itself.
+    expect(await rawUpgrade(http.address.port, '/ws', { 'Sec-WebSocket-Version': '13' })).toMatch(/^HTTP\/1\.1 400/);
+    expect(await rawUpgrade(http.address.port, '/ws', { 'Sec-WebSocket-Key': 'short', 'Sec-WebSocket-Version': '99' })).toMatch(/^HTTP\/1\.1 400/);
+    const client = await connect(wsUrl);
+    expect((await client.call('chain_getHead')).result.height).toBe(0);
   });
 
   it('refuses upgrades on other paths', async () => {
