@@ -40,6 +40,7 @@ export const TxErrorCode = {
   AlreadySlashed: 'ALREADY_SLASHED',
   InsufficientBalance: 'INSUFFICIENT_BALANCE',
   InsufficientStake: 'INSUFFICIENT_STAKE',
+  StakeQueueFull: 'STAKE_QUEUE_FULL',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 

@@ -42,6 +42,11 @@ export function parseGenesis(json: unknown): GenesisSpec {
     if (seen.has(key)) throw new GenesisError('$', `account ${key} appears twice`);
     seen.add(key);
   }
+  // Stake and balances only move between each other or burn, so bounding their sum here bounds every
+  // later stake, balance and vote tally below the u64 wire limit.
+  if (hospitals.reduce((sum, h) => sum + h.stake + h.balance, 0n) > 0x7fffffffffffffffn) {
+    throw new GenesisError('$.hospitals', 'the stakes and balances together are above 2^63 - 1');
+  }
   if (consensus.engine === 'pos' && !hospitals.some((h) => h.stake > 0n)) {
     throw new GenesisError('$.hospitals', 'proof-of-stake needs at least one hospital with stake > 0');
   }

@@ -40,8 +40,15 @@ export interface PosRules {
   readonly stakeDelayBlocks: number;
 }
 
-/** Ancestor hashes kept in state; a vote's source and target must be within this window. */
+/**
+ * Ancestor hashes, votes and tallies are kept for this many heights, and always above the justified block
+ * (a vote's target must be above its source, so a long stall must not prune what the next votes need).
+ */
 export const BLOCK_HASH_WINDOW = 1024;
+/** Heights pruned per block at most, so catching up after a long stall spreads its deletes. */
+const MAX_PRUNED_PER_BLOCK = 16;
+/** Stake changes due at one height at most (each transaction rewrites that height's list). */
+export const MAX_STAKE_CHANGES_PER_HEIGHT = 64;
 /** A vote link spans at most this many heights (bounds the finalization walk). */
 export const MAX_VOTE_SPAN = 64;
 
@@ -58,9 +65,7 @@ interface StakeChange {
 export function beginPosBlock(state: StateOverlay, ctx: BlockContext): void {
   if (ctx.parentHash === undefined) throw new Error('a PoS block context needs the parent hash');
   state.set(stateKey.blockHash(ctx.height - 1), ctx.parentHash);
-  // Height 0 (genesis) stays: it is the first justified checkpoint.
-  const expired = ctx.height - 1 - BLOCK_HASH_WINDOW;
-  if (expired > 0) state.delete(stateKey.blockHash(expired));
+  pruneVoting(state, ctx.height);
   const changes = readStakeChanges(state, ctx.height);
   if (changes.length === 0) return;
   const stakes = new Map(getValidatorSet(state).map((v) => [toHex(v.id), v]));
@@ -80,6 +85,33 @@ export function beginPosBlock(state: StateOverlay, ctx: BlockContext): void {
   }
   putValidatorSet(state, [...stakes.values()]);
   state.delete(stateKey.stakeChanges(ctx.height));
+}
+
+/**
+ * Forgets voting data no vote can use any more: heights below both the window and the justified block
+ * (ancestor hashes, each current validator's vote record, the tallies of links to that height) and justified
+ * entries below the finalized block. Height 0 (genesis) stays: it is the first justified checkpoint. A cursor
+ * in state remembers where pruning stopped, so a height skipped during a stall is pruned once finality resumes.
+ */
+function pruneVoting(state: StateOverlay, height: number): void {
+  const cursorBytes = state.get(stateKey.pruneCursor());
+  let next = cursorBytes === undefined ? 1 : expectU32(decodeCanonical(cursorBytes, 16, 'pruneCursor'), 'pruneCursor');
+  const genesisHash = state.get(stateKey.blockHash(0));
+  if (genesisHash === undefined) return;
+  const { justified, finalized } = finalityOf(state, genesisHash);
+  const limit = Math.min(height - 1 - BLOCK_HASH_WINDOW, justified.height - 1);
+  if (next > limit) return;
+  const validators = getValidatorSet(state);
+  const deleteIfPresent = (key: Uint8Array): void => {
+    if (state.get(key) !== undefined) state.delete(key);
+  };
+  for (let pruned = 0; next <= limit && pruned < MAX_PRUNED_PER_BLOCK; next++, pruned++) {
+    deleteIfPresent(stateKey.blockHash(next));
+    for (const v of validators) deleteIfPresent(stateKey.vote(v.id, next));
+    for (let source = Math.max(0, next - MAX_VOTE_SPAN); source < next; source++) deleteIfPresent(stateKey.tally(source, next));
+    if (next < finalized.height) deleteIfPresent(stateKey.justified(next));
+  }
+  state.set(stateKey.pruneCursor(), encodeCanonical(next));
 }
 
 /** A validator's finality vote: counts its stake toward the link source -> target. */
@@ -117,9 +149,10 @@ export function applyVote(state: StateOverlay, tx: Transaction, body: VoteBody, 
   const tally = (prior === undefined ? 0n : expectBigU64(decodeCanonical(prior, 16, 'tally'), 'tally')) + voter.stake;
   state.set(tallyKey, encodeCanonical(tally));
   const total = validators.reduce((sum, v) => sum + v.stake, 0n);
-  // More than two thirds of the stake: the target is justified.
-  if (tally * 3n <= total * 2n || state.get(stateKey.justified(targetHeight)) !== undefined) return;
-  state.set(stateKey.justified(targetHeight), body.targetHash);
+  // More than two thirds of the stake: the target is justified (and this link may finalize its source even
+  // when another link justified the target first).
+  if (tally * 3n <= total * 2n) return;
+  if (state.get(stateKey.justified(targetHeight)) === undefined) state.set(stateKey.justified(targetHeight), body.targetHash);
   const before = finalityOf(state, genesisHash);
   let finality: Finality = before;
   if (targetHeight > before.justified.height) finality = { ...finality, justified: { height: targetHeight, hash: body.targetHash } };
@@ -142,6 +175,10 @@ export function applyEvidence(state: StateOverlay, body: EvidenceBody, ctx: Bloc
   const validators = getValidatorSet(state);
   const current = validators.find((v) => bytesEqual(v.id, offender));
   if (current === undefined || current.stake === 0n) throw new TxError(TxErrorCode.NotAValidator, 'the offender holds no stake');
+  // [REJECT] Someone is left to propose and vote (a chain with no stake could never make another block)
+  if (stakeLeft(state, ctx, offender, 0n) === 0n) {
+    throw new TxError(TxErrorCode.InsufficientStake, 'slashing the last validator with stake would stop the chain; it needs operators, not a transaction');
+  }
   // The whole stake is burned and the validator leaves the set at once; evidence of a fault cannot wait.
   putValidatorSet(state, validators.filter((v) => !bytesEqual(v.id, offender)));
   state.set(stateKey.slashed(offender), encodeCanonical([ctx.height, body.kind]));
@@ -218,27 +255,44 @@ export function applyStake(state: StateOverlay, sender: AccountId, body: StakeBo
 export function applyUnstake(state: StateOverlay, sender: AccountId, body: UnstakeBody, ctx: BlockContext): void {
   const pos = requirePos(ctx);
   if (body.amount === 0n) throw new TxError(TxErrorCode.InsufficientStake, 'the amount must be positive');
-  const validators = getValidatorSet(state);
-  const stake = validators.find((v) => bytesEqual(v.id, sender))?.stake ?? 0n;
-  const due = ctx.height + pos.stakeDelayBlocks;
-  let pending = 0n;
-  for (let h = ctx.height + 1; h <= due; h++) {
-    for (const c of readStakeChanges(state, h)) if (c.direction === StakeDirection.Withdraw && bytesEqual(c.validator, sender)) pending += c.amount;
-  }
+  const stake = getValidatorSet(state).find((v) => bytesEqual(v.id, sender))?.stake ?? 0n;
+  const left = stake - withdrawalsScheduled(state, ctx, pos).get(toHex(sender))!;
   // [REJECT] The stake (less withdrawals already scheduled) covers it
-  if (stake - pending < body.amount) throw new TxError(TxErrorCode.InsufficientStake, `the stake not yet withdrawn is ${stake - pending}, less than ${body.amount}`);
-  const total = validators.reduce((sum, v) => sum + v.stake, 0n);
+  if (left < body.amount) throw new TxError(TxErrorCode.InsufficientStake, `the stake not yet withdrawn is ${left}, less than ${body.amount}`);
   // [REJECT] Someone is left to propose and vote
-  if (total - pendingWithdrawals(state, ctx.height, due) - body.amount === 0n) {
-    throw new TxError(TxErrorCode.InsufficientStake, 'this would leave no stake at all; the chain would stop');
+  if (stakeLeft(state, ctx, sender, body.amount) === 0n) {
+    throw new TxError(TxErrorCode.InsufficientStake, 'this would leave no stake at all once scheduled withdrawals are done; the chain would stop');
   }
-  scheduleStakeChange(state, due, { validator: sender, direction: StakeDirection.Withdraw, amount: body.amount });
+  scheduleStakeChange(state, ctx.height + pos.stakeDelayBlocks, { validator: sender, direction: StakeDirection.Withdraw, amount: body.amount });
 }
 
-function pendingWithdrawals(state: StateReader, height: number, due: number): bigint {
-  let sum = 0n;
-  for (let h = height + 1; h <= due; h++) for (const c of readStakeChanges(state, h)) if (c.direction === StakeDirection.Withdraw) sum += c.amount;
-  return sum;
+/** Withdrawals scheduled but not yet applied, per validator (hex id; every current validator has an entry). */
+function withdrawalsScheduled(state: StateReader, ctx: BlockContext, pos: PosRules): Map<string, bigint> {
+  const sums = new Map(getValidatorSet(state).map((v) => [toHex(v.id), 0n]));
+  for (let h = ctx.height + 1; h <= ctx.height + pos.stakeDelayBlocks; h++) {
+    for (const c of readStakeChanges(state, h)) {
+      if (c.direction !== StakeDirection.Withdraw) continue;
+      const key = toHex(c.validator);
+      sums.set(key, (sums.get(key) ?? 0n) + c.amount);
+    }
+  }
+  return sums;
+}
+
+/**
+ * Stake that remains once every scheduled withdrawal is done, if `who` withdrew `amount` more (or, with
+ * `amount` 0n for evidence, if `who` were slashed to nothing).
+ */
+function stakeLeft(state: StateReader, ctx: BlockContext, who: AccountId, amount: bigint): bigint {
+  const pending = withdrawalsScheduled(state, ctx, requirePos(ctx));
+  let left = 0n;
+  for (const v of getValidatorSet(state)) {
+    const isWho = bytesEqual(v.id, who);
+    if (isWho && amount === 0n) continue;
+    const remaining = v.stake - pending.get(toHex(v.id))! - (isWho ? amount : 0n);
+    if (remaining > 0n) left += remaining;
+  }
+  return left;
 }
 
 function requirePos(ctx: BlockContext): PosRules {
@@ -285,6 +339,11 @@ function readStakeChanges(state: StateReader, height: number): StakeChange[] {
 }
 
 function scheduleStakeChange(state: StateOverlay, height: number, change: StakeChange): void {
-  const changes = [...readStakeChanges(state, height), change];
+  const existing = readStakeChanges(state, height);
+  // [REJECT] The height's change list has room (bounds what one block's stake transactions cost every node)
+  if (existing.length >= MAX_STAKE_CHANGES_PER_HEIGHT) {
+    throw new TxError(TxErrorCode.StakeQueueFull, `${MAX_STAKE_CHANGES_PER_HEIGHT} stake changes are already due at height ${height}; send it in a later block`);
+  }
+  const changes = [...existing, change];
   state.set(stateKey.stakeChanges(height), encodeCanonical(changes.map((c) => [c.validator, c.direction, c.amount])));
 }

@@ -19,13 +19,16 @@ export const StateNamespace = {
   RecordVersion: 0x06,
   /** 0x07 || recordId || granteeId -> Grant [grantor, scopeBits, expiresAt|nil, grantedAt, revokedAt|nil] */
   Grant: 0x07,
-  /** 0x08 || u32be(height) -> block hash, for the last BLOCK_HASH_WINDOW ancestors (votes name blocks by it) */
+  /** 0x08 || u32be(height) -> block hash, for the last BLOCK_HASH_WINDOW ancestors and all above the justified block */
   BlockHash: 0x08,
   /** 0x09 || validatorId || u32be(targetHeight) -> [sourceHeight] the validator's vote at that target height */
   Vote: 0x09,
   /** 0x0a || u32be(sourceHeight) || u32be(targetHeight) -> stake that voted for that link */
   Tally: 0x0a,
-  /** 0x0b || 'f' -> [justifiedHeight, justifiedHash, finalizedHeight, finalizedHash]; 0x0b || 'j' || u32be(h) -> hash */
+  /**
+   * 0x0b || 'f' -> [justifiedHeight, justifiedHash, finalizedHeight, finalizedHash]; 0x0b || 'j' || u32be(h) -> hash;
+   * 0x0b || 'p' -> the next height whose voting data is to be pruned
+   */
   Finality: 0x0b,
   /** 0x0c || u32be(height) -> [[validatorId, delta sign (0 add, 1 withdraw), amount]...] stake changes due then */
   StakeChange: 0x0c,
@@ -53,6 +56,7 @@ export const stateKey = {
     concatBytes(new Uint8Array([StateNamespace.Tally]), u32be(sourceHeight), u32be(targetHeight)),
   finality: (): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Finality]), utf8('f')),
   justified: (height: number): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Finality]), utf8('j'), u32be(height)),
+  pruneCursor: (): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Finality]), utf8('p')),
   stakeChanges: (height: number): Uint8Array => concatBytes(new Uint8Array([StateNamespace.StakeChange]), u32be(height)),
   balance: (id: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Balance]), id),
   slashed: (id: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Slashed]), id),

@@ -11,7 +11,8 @@ import { TxErrorCode } from '../../../src/state/errors.ts';
 import { finalityOf } from '../../../src/state/finality.ts';
 import { buildGenesis, parseGenesis, posRulesOf } from '../../../src/state/genesis.ts';
 import { MemoryState, StateOverlay } from '../../../src/state/overlay.ts';
-import { beginPosBlock, getBalance } from '../../../src/state/pos.ts';
+import { BLOCK_HASH_WINDOW, MAX_STAKE_CHANGES_PER_HEIGHT, beginPosBlock, getBalance } from '../../../src/state/pos.ts';
+import { stateKey } from '../../../src/state/stateKeys.ts';
 import type { KeyPair } from '../../../src/crypto/ed25519.ts';
 import type { Block, BlockHeader } from '../../../src/types/block.ts';
 import type { Hash } from '../../../src/types/primitives.ts';
@@ -35,8 +36,10 @@ class TestPosChain {
   readonly state = new MemoryState();
   readonly hashes: Hash[] = [];
   readonly headers: BlockHeader[] = [];
-  constructor() {
-    const genesis = buildGenesis(spec);
+  readonly spec: typeof spec;
+  constructor(chainSpec = spec) {
+    this.spec = chainSpec;
+    const genesis = buildGenesis(chainSpec);
     this.state.apply(genesis.writes);
     this.hashes.push(genesis.block.hash);
     this.headers.push(genesis.block.header);
@@ -56,7 +59,7 @@ class TestPosChain {
       proposer: v1.publicKey,
       seal: new Uint8Array(0),
     };
-    const execution = applyBlock(this.state, assembleBlock(header, txs), parent.stateRoot, CURRENT_POLICY_FLAGS, pos);
+    const execution = applyBlock(this.state, assembleBlock(header, txs), parent.stateRoot, CURRENT_POLICY_FLAGS, posRulesOf(this.spec));
     const block = assembleBlock({ ...header, stateRoot: execution.stateRoot }, txs);
     this.state.apply(execution.writes);
     this.hashes.push(block.hash);
@@ -65,7 +68,7 @@ class TestPosChain {
   }
   /** The context of the next block (for applyTx on an overlay). */
   next(): BlockContext {
-    return { chainId: spec.chainId, height: this.height + 1, time: GENESIS_TIME + 1e6, policyFlags: CURRENT_POLICY_FLAGS, parentHash: this.hashes[this.height]!, pos };
+    return { chainId: spec.chainId, height: this.height + 1, time: GENESIS_TIME + 1e6, policyFlags: CURRENT_POLICY_FLAGS, parentHash: this.hashes[this.height]!, pos: posRulesOf(this.spec) };
   }
   vote(key: KeyPair, source: number, target: number, targetHash = this.hashes[target]!): Transaction {
     return testTx(key, 0, { type: TxType.Vote, sourceHeight: source, sourceHash: this.hashes[source]!, targetHeight: target, targetHash });
@@ -135,6 +138,34 @@ describe('PoS finality votes', () => {
   });
 });
 
+describe('PoS liveness and bounded state', () => {
+  it('finality resumes after a stall longer than the ancestor window', () => {
+    const c = new TestPosChain();
+    for (let i = 0; i < BLOCK_HASH_WINDOW + 80; i++) c.add();
+    // A link spans at most 64 heights: the first justifies 64, the next one finalizes it.
+    c.add([v1, v2, v3].map((k) => c.vote(k, 0, 64)));
+    expect(c.finality.justified.height).toBe(64);
+    c.add([v1, v2, v3].map((k) => testTx(k, 0, { type: TxType.Vote, sourceHeight: 64, sourceHash: c.hashes[64]!, targetHeight: 65, targetHash: c.hashes[65]! })));
+    expect(c.finality.finalized).toEqual({ height: 64, hash: c.hashes[64] });
+  });
+
+  it('prunes votes, tallies and ancestor hashes once they are below both the window and the justified block', () => {
+    const c = new TestPosChain();
+    c.add();
+    for (let h = 2; h <= BLOCK_HASH_WINDOW + 40; h++) {
+      const j = c.finality.justified;
+      c.add([v1, v2, v3].map((k) => testTx(k, 0, { type: TxType.Vote, sourceHeight: j.height, sourceHash: j.hash, targetHeight: h - 1, targetHash: c.hashes[h - 1]! })));
+    }
+    expect(c.finality.finalized.height).toBeGreaterThan(BLOCK_HASH_WINDOW);
+    expect(c.state.get(stateKey.vote(v1.publicKey, 1))).toBeUndefined();
+    expect(c.state.get(stateKey.tally(0, 1))).toBeUndefined();
+    expect(c.state.get(stateKey.blockHash(1))).toBeUndefined();
+    expect(c.state.get(stateKey.blockHash(0))).toBeDefined();
+    // Recent ones are still there.
+    expect(c.state.get(stateKey.vote(v1.publicKey, c.height - 1))).toBeDefined();
+  });
+});
+
 describe('PoS evidence and slashing', () => {
   it('slashes a double vote: the offender leaves the validator set, once', () => {
     const c = new TestPosChain();
@@ -197,6 +228,50 @@ describe('PoS staking', () => {
     expect(stakeOf(v1)).toBe(130n);
     expect(stakeOf(v2)).toBeUndefined();
     expect(getBalance(c.state, v2.publicKey)).toBe(150n);
+  });
+
+  it('never lets scheduled withdrawals and slashing empty the validator set', () => {
+    const two = parseGenesis({
+      chainId: 'medchain-test',
+      time: GENESIS_TIME,
+      consensus: { engine: 'pos', slotMs: 1000, stakeDelayBlocks: DELAY },
+      hospitals: [v1, v2].map((k, i) => ({ id: toHex(k.publicKey), name: `Hospital ${i + 1}`, stake: 10 })),
+    });
+    const c = new TestPosChain(two);
+    c.add([testTx(v1, 0, { type: TxType.Unstake, amount: 10n })]);
+    c.add();
+    // v1 double-votes and is slashed by v2; v2 is then the only stake left and may not withdraw it.
+    const a = c.vote(v1, 0, 1);
+    const b = c.vote(v1, 0, 1, new Uint8Array(32).fill(4));
+    c.add([testTx(v2, 0, { type: TxType.Evidence, kind: EvidenceKind.DoubleVote, first: a.bytes, second: b.bytes })]);
+    expectTxError(() => c.addDry([testTx(v2, 1, { type: TxType.Unstake, amount: 10n })], c.next()), TxErrorCode.InsufficientStake);
+    // Nor can the last validator be slashed to nothing.
+    const x = c.vote(v2, 0, 2);
+    const y = c.vote(v2, 0, 2, new Uint8Array(32).fill(5));
+    expectTxError(
+      () => c.addDry([testTx(v1, 1, { type: TxType.Evidence, kind: EvidenceKind.DoubleVote, first: x.bytes, second: y.bytes })], c.next()),
+      TxErrorCode.InsufficientStake,
+    );
+    for (let i = 0; i < DELAY + 2; i++) c.add();
+    expect(getValidatorSet(c.state).map((v) => toHex(v.id))).toEqual([toHex(v2.publicKey)]);
+  });
+
+  it('bounds the stake changes due at one height', () => {
+    const many = parseGenesis({
+      chainId: 'medchain-test',
+      time: GENESIS_TIME,
+      consensus: { engine: 'pos', slotMs: 1000, stakeDelayBlocks: DELAY },
+      hospitals: [v1, v2].map((k, i) => ({ id: toHex(k.publicKey), name: `Hospital ${i + 1}`, stake: 100, balance: 1000 })),
+    });
+    const c = new TestPosChain(many);
+    const stakes = Array.from({ length: MAX_STAKE_CHANGES_PER_HEIGHT }, (_, n) => testTx(v1, n, { type: TxType.Stake, amount: 1n }));
+    c.add(stakes);
+    expect(getBalance(c.state, v1.publicKey)).toBe(1000n - BigInt(MAX_STAKE_CHANGES_PER_HEIGHT));
+    const ctx = c.next();
+    // The next block's changes fall due one height later: room again.
+    c.addDry([testTx(v2, 0, { type: TxType.Stake, amount: 1n })], ctx);
+    const full = new TestPosChain(many);
+    expectTxError(() => full.addDry([...stakes, testTx(v1, MAX_STAKE_CHANGES_PER_HEIGHT, { type: TxType.Stake, amount: 1n })], full.next()), TxErrorCode.StakeQueueFull);
   });
 
   it('refuses a stake beyond the balance and an unstake beyond the stake or of the last stake', () => {
