@@ -289,7 +289,7 @@ export class RpcWsServer implements Startable {
     conn.queue.push({ text, bytes: bytes.length });
     conn.queuedBytes += bytes.length;
     // Stop reading from a client that sends faster than its requests are answered: TCP pushes back on it.
-    if (conn.queuedBytes > 2 * this.#options.maxMessageBytes && !conn.ws.isPaused) conn.ws.pause();
+    if (conn.queuedBytes > this.#options.maxMessageBytes && !conn.ws.isPaused) conn.ws.pause();
     if (!conn.processing) void this.#drain(conn);
   }
 
@@ -301,7 +301,7 @@ export class RpcWsServer implements Startable {
       while (conn.queue.length > 0 && conn.ws.readyState === WebSocket.OPEN) {
         const message = conn.queue.shift()!;
         conn.queuedBytes -= message.bytes;
-        if (conn.ws.isPaused && conn.queuedBytes <= this.#options.maxMessageBytes) conn.ws.resume();
+        if (conn.ws.isPaused && conn.queuedBytes <= this.#options.maxMessageBytes / 2) conn.ws.resume();
         const answer =
           message.text === undefined
             ? encodeErrorResponse(specError(RpcErrors.PARSE_ERROR, 'The message is not valid UTF-8'))

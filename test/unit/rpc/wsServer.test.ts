@@ -430,6 +430,17 @@ describe('WebSocket limits', () => {
     expect((await client.closed).code).toBe(1009);
   });
 
+  it('answers a pipelined stream of large messages in order (the server stops reading while it catches up)', async () => {
+    const { wsUrl } = await setup({ ws: { maxMessageBytes: 256 * KIB } });
+    const client = await connect(wsUrl);
+    for (let id = 0; id < 40; id++) {
+      const request = JSON.stringify({ jsonrpc: '2.0', id, method: 'chain_getHead' });
+      client.ws.send(request + ' '.repeat(200 * KIB));
+    }
+    await client.next((m) => m.id === 39, 20_000);
+    expect(client.messages.map((m) => m.id)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
   it('refuses connections past maxConnections with 503', async () => {
     const { wsUrl, ws } = await setup({ ws: { maxConnections: 2 } });
     const first = await connect(wsUrl);
