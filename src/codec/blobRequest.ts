@@ -10,12 +10,15 @@ import { ACCOUNT_ID_LENGTH, HASH_LENGTH, MAX_TX_BYTES, SIGNATURE_LENGTH } from '
  * The blob protocol's wire forms (request/response between nodes, see emr/replication.ts). Requests:
  *   read    [1, receiptTxBytes]                     a signed access.read transaction, the read receipt
  *   custody [2, custodyBytes, signature]            custodyBytes signed by a hospital key
- * custodyBytes = [domain, chainId, record, version, u64 time, requester, ciphertext?, readers]
+ * custodyBytes = [domain, chainId, record, version, u64 time, requester, ciphertext?, readers, requesterPeer]
  * Responses:
  *   bundle  [0, salt | nil, ciphertext | nil, [[reader, envelope]...]]   readers strictly increasing
  *   refused [1, code, detail]
  * The signed custody body travels as bytes, so the server checks the signature on exactly what was signed.
  */
+
+/** A libp2p peer id in text (base58btc multihash of an Ed25519 key is 52 characters). */
+const MAX_PEER_ID_BYTES = 128;
 
 /** The domain tag of a custody request: a signed message that is never a transaction, header or upload. */
 export const BLOB_CUSTODY_DOMAIN = 'medchain/blob/custody/v1';
@@ -51,6 +54,8 @@ export const BlobRefusal = {
   NotAHospital: 'NOT_A_HOSPITAL',
   /** A custody request whose time is outside the server's replay window. */
   StaleRequest: 'STALE_REQUEST',
+  /** A custody request signed for another peer than the one that sent it (relayed or replayed). */
+  WrongPeer: 'WRONG_PEER',
   /** The record's policy, at this node's head, does not let the receipt's signer read. */
   Denied: 'DENIED',
   /** The request could not be decoded, is for another chain, or is not a read receipt. */
@@ -72,6 +77,11 @@ export interface CustodyRequest {
   readonly ciphertext: boolean;
   /** Only these readers' envelopes (strictly increasing); empty: every envelope. */
   readonly readers: readonly Uint8Array[];
+  /**
+   * The libp2p peer id the request is sent from: the server answers only that peer, so a request relayed or
+   * replayed by another peer (which saw it because it was asked too) gets nothing.
+   */
+  readonly peer: string;
 }
 
 export type BlobRequest =
@@ -96,12 +106,12 @@ export type BlobResponse =
 /** The bytes a hospital signs to ask for custody of a record version. */
 export function encodeCustodyRequest(c: CustodyRequest): Uint8Array {
   const readers = [...c.readers].sort(compareBytes);
-  return encodeCanonical([BLOB_CUSTODY_DOMAIN, c.chainId, c.record, c.version, BigInt(c.time), c.requester, c.ciphertext, readers]);
+  return encodeCanonical([BLOB_CUSTODY_DOMAIN, c.chainId, c.record, c.version, BigInt(c.time), c.requester, c.ciphertext, readers, c.peer]);
 }
 
 export function decodeCustodyRequest(bytes: Uint8Array): CustodyRequest {
   const value = decodeCanonical(bytes, MAX_BLOB_REQUEST_BYTES, 'custody');
-  const [domain, chainId, record, version, time, requester, ciphertext, readers] = expectArray(value, 8, 'custody');
+  const [domain, chainId, record, version, time, requester, ciphertext, readers, peer] = expectArray(value, 9, 'custody');
   if (expectString(domain, 64, 'custody.domain') !== BLOB_CUSTODY_DOMAIN) {
     throw new DecodeError(DecodeReason.UnknownType, 'custody.domain', `expected "${BLOB_CUSTODY_DOMAIN}"`);
   }
@@ -113,6 +123,7 @@ export function decodeCustodyRequest(bytes: Uint8Array): CustodyRequest {
     requester: expectBytes(requester, ACCOUNT_ID_LENGTH, 'custody.requester'),
     ciphertext: expectBoolean(ciphertext, 'custody.ciphertext'),
     readers: increasingIds(expectList(readers ?? null, MAX_CUSTODY_READERS, 'custody.readers'), 'custody.readers'),
+    peer: expectString(peer, MAX_PEER_ID_BYTES, 'custody.peer'),
   });
 }
 

@@ -309,6 +309,8 @@ export class BlobReplicator implements Startable {
     if (getAccount(chain.state, request.requester)?.role !== 'hospital') {
       return this.#refuse(peer, BlobRefusal.NotAHospital, 'only hospital nodes hold custody copies');
     }
+    // [REFUSE] Sent by the peer it was signed for: another peer that was asked the same cannot replay it
+    if (request.peer !== peer) return this.#refuse(peer, BlobRefusal.WrongPeer, 'the request was signed for another peer');
     const answer = await chain.exclusive(async (): Promise<Uint8Array | HeldBlobs> => {
       const live = this.#liveVersion(request.record, request.version, peer);
       if (live instanceof Uint8Array) return live;
@@ -568,6 +570,7 @@ export class BlobReplicator implements Startable {
           requester: keyPair.publicKey,
           ciphertext: first.ciphertext,
           readers: askFor,
+          peer: this.#m.network.peerId,
         });
         return encodeCustodyBlobRequest(body, sign(body, keyPair.secretKey));
       },

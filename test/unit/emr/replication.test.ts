@@ -213,7 +213,7 @@ async function twoHospitals(options: { bKey?: KeyPair | null; b?: Partial<Replic
   };
 
   /** A custody request as hospital `key` signs it (or `signer` forges it). */
-  const custody = (key: KeyPair, record: Uint8Array, version: number, extra: { time?: number; signer?: KeyPair; chainId?: string; readers?: Uint8Array[] } = {}) => {
+  const custody = (key: KeyPair, record: Uint8Array, version: number, extra: { time?: number; signer?: KeyPair; chainId?: string; readers?: Uint8Array[]; peer?: string } = {}) => {
     const body = encodeCustodyRequest({
       chainId: extra.chainId ?? A.chain.genesisSpec.chainId,
       record,
@@ -222,6 +222,8 @@ async function twoHospitals(options: { bKey?: KeyPair | null; b?: Partial<Replic
       requester: key.publicKey,
       ciphertext: true,
       readers: extra.readers ?? [],
+      // The peer that sends it (answer() sends from 'X' unless told otherwise).
+      peer: extra.peer ?? 'X',
     });
     return encodeCustodyBlobRequest(body, sign(body, (extra.signer ?? key).secretKey));
   };
@@ -289,6 +291,9 @@ describe('custody replication between hospitals', () => {
     expect(await answer(w.A, w.custody(patient, v0.id, 0))).toMatchObject({ kind: 'refused', code: 'NOT_A_HOSPITAL' });
     expect(await answer(w.A, w.custody(doctor, v0.id, 0))).toMatchObject({ kind: 'refused', code: 'NOT_A_HOSPITAL' });
     expect(await answer(w.A, w.custody(hospitalB, v0.id, 0, { signer: patient }))).toMatchObject({ kind: 'refused', code: 'BAD_SIGNATURE' });
+    // A hospital's request replayed by another peer (one it also asked) gets nothing.
+    expect(await answer(w.A, w.custody(hospitalB, v0.id, 0, { peer: 'B' }), 'M')).toMatchObject({ kind: 'refused', code: 'WRONG_PEER' });
+    expect(await answer(w.A, w.custody(hospitalB, v0.id, 0, { peer: 'B' }), 'B')).toMatchObject({ kind: 'bundle' });
 
     const window = 5 * 60_000;
     expect(await answer(w.A, w.custody(hospitalB, v0.id, 0, { time: w.now.t - window - 1 }))).toMatchObject({ kind: 'refused', code: 'STALE_REQUEST' });

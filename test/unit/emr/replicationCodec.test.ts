@@ -41,7 +41,7 @@ describe('blob protocol wire forms', () => {
   });
 
   it('round-trips requests and responses; bundles list envelopes in reader order', () => {
-    const custody = { chainId: 'medchain-test', record: new Uint8Array(32).fill(7), version: 3, time: GENESIS_TIME, requester: reader(9), ciphertext: false, readers: [reader(2), reader(1)] };
+    const custody = { chainId: 'medchain-test', record: new Uint8Array(32).fill(7), version: 3, time: GENESIS_TIME, requester: reader(9), ciphertext: false, readers: [reader(2), reader(1)], peer: '12D3KooWExamplePeer' };
     const signed = encodeCustodyRequest(custody);
     const request = decodeBlobRequest(encodeCustodyBlobRequest(signed, new Uint8Array(64).fill(1)));
     if (request.kind !== 'custody') throw new Error('expected a custody request');
@@ -73,10 +73,13 @@ describe('blob protocol wire forms', () => {
   });
 
   it('refuses custody bodies with another domain tag or unsorted readers', () => {
-    const body = (domain: string, readers: Uint8Array[]) => encodeCanonical([domain, 'medchain-test', new Uint8Array(32), 0, BigInt(GENESIS_TIME), reader(0), true, readers]);
+    const body = (domain: string, readers: Uint8Array[]) => encodeCanonical([domain, 'medchain-test', new Uint8Array(32), 0, BigInt(GENESIS_TIME), reader(0), true, readers, 'peer']);
     const wrap = (signed: Uint8Array) => encodeCanonical([2, signed, new Uint8Array(64)]);
     expect(reasonOf(() => decodeBlobRequest(wrap(body('medchain/envelopes/v1', []))))).toBe('UNKNOWN_TYPE');
     expect(reasonOf(() => decodeBlobRequest(wrap(body('medchain/blob/custody/v1', [reader(2), reader(1)]))))).toBe('OUT_OF_RANGE');
     expect(reasonOf(() => decodeBlobRequest(wrap(body('medchain/blob/custody/v1', []))))).toBe('decoded');
+    // The old 8-field body (no requesting peer) is refused.
+    const old = encodeCanonical(['medchain/blob/custody/v1', 'medchain-test', new Uint8Array(32), 0, BigInt(GENESIS_TIME), reader(0), true, []]);
+    expect(reasonOf(() => decodeBlobRequest(wrap(old)))).toBe('WRONG_ARITY');
   });
 });
