@@ -102,6 +102,7 @@ export class Chain implements Startable {
   readonly #listeners = new Set<HeadListener>();
   readonly #reorgListeners = new Set<ReorgListener>();
   readonly #invalid = new Set<string>();
+  #finalizedFloor: Checkpoint = { height: 0, hash: new Uint8Array(32) };
   #head: Head | undefined;
   #genesisHash: Hash | undefined;
   // Imports run one at a time: each sees the head the previous one left.
@@ -124,6 +125,8 @@ export class Chain implements Startable {
       throw new GenesisMismatchError(stored, genesis.block.hash);
     }
     this.#genesisHash = genesis.block.hash;
+    const floor = await store.getMeta('finalized');
+    this.#finalizedFloor = floor === undefined ? { height: 0, hash: genesis.block.hash } : decodeCheckpoint(floor);
     for await (const { key, value } of store.readState()) this.#state.apply([{ key, value }]);
     const pointer = await store.getHead();
     if (pointer === undefined) throw new Error('the datadir has a genesis hash but no head pointer; it is corrupt');
@@ -170,9 +173,14 @@ export class Chain implements Startable {
     return () => this.#reorgListeners.delete(listener);
   }
 
-  /** The finalized checkpoint of the head state (genesis until votes finalize a block; always genesis on PoW). */
+  /**
+   * The finalized checkpoint: the highest this node has seen in its head state (genesis until votes finalize
+   * a block; always genesis on PoW). Kept on disk, so a reorg to a branch whose state records less, or a
+   * restart, never lowers it.
+   */
   get finalized(): Checkpoint {
-    return finalityOf(this.#state, this.genesisHash).finalized;
+    const inState = finalityOf(this.#state, this.genesisHash).finalized;
+    return inState.height >= this.#finalizedFloor.height ? inState : this.#finalizedFloor;
   }
 
   /** The justified checkpoint of the head state (PoS). */
@@ -451,9 +459,12 @@ export class Chain implements Startable {
     const stateWrites = extendsHead ? execution.writes : netWrites(at.parentState, execution.writes);
     for (const { key, value } of stateWrites) writes.push({ kind: 'state', key, value });
     writes.push({ kind: 'head', head: { hash: block.hash, height } });
-    await store.write(writes);
-    // Memory follows disk: only after the batch is durable does the node see the new head.
-    this.#state.apply(stateWrites);
+    // Finality only moves forward on this node, even if a branch's state records less.
+    const finality = finalityOf(postState, this.genesisHash).finalized;
+    const raisesFloor = finality.height > this.#finalizedFloor.height;
+    if (raisesFloor) writes.push({ kind: 'meta', name: 'finalized', value: encodeCheckpoint(finality) });
+    // Everything listeners will see is read before the batch: once memory follows disk, there is no gap in
+    // which the new state is visible with the old head.
     const heads: Head[] = [];
     let parent = at.parent;
     for (const b of applied) {
@@ -461,6 +472,10 @@ export class Chain implements Startable {
       parent = { hash: b.hash, header: b.header, score: meta.score, parentTime: parent.header.time };
       heads.push(parent);
     }
+    await store.write(writes);
+    // Memory follows disk: only after the batch is durable does the node see the new head.
+    this.#state.apply(stateWrites);
+    if (raisesFloor) this.#finalizedFloor = finality;
     this.#head = heads[heads.length - 1];
     if (at.reverted.length > 0) {
       logger.warn(
@@ -511,6 +526,15 @@ export class Chain implements Startable {
 /** The undo log of a block: the prior value of every key it wrote (nil where the key did not exist). */
 export function encodeUndo(undo: readonly StateEntry[]): Uint8Array {
   return encodeCanonical(undo.map((e) => [e.key, e.value]));
+}
+
+function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  return encodeCanonical([c.height, c.hash]);
+}
+
+function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
+  const [height, hash] = decodeCanonical(bytes, 64, 'finalized') as [number, Uint8Array];
+  return { height, hash };
 }
 
 /** Reads an undo log written by encodeUndo (our own database: a bad one is corruption, and throws). */

@@ -78,7 +78,8 @@ export class VotePool {
     }
     if (body.targetHeight <= chain.finalized.height) return { verdict: 'ignore', reason: 'target at or below the finalized height' };
     if (body.targetHeight > chain.head.header.height + MAX_VOTE_SPAN) return { verdict: 'ignore', reason: 'target too far ahead of our head' };
-    if (this.#size >= MAX_POOL_VOTES) return { verdict: 'ignore', reason: 'vote pool full' };
+    // Full: make room by forgetting the oldest targets, never by refusing new votes (that would stall finality).
+    if (this.#size >= MAX_POOL_VOTES) this.#evictOldest(Math.ceil(MAX_POOL_VOTES / 10));
     // Kept even when the target is unknown here: a later conflicting vote must still be caught. Such a vote
     // is never a candidate (its target is not on our chain) and is not forwarded.
     let perHeight = this.#votes.get(validator);
@@ -113,12 +114,34 @@ export class VotePool {
     return out.sort((a, b) => a.body.targetHeight - b.body.targetHeight).map((v) => v.tx);
   }
 
-  /** After a new head: forgets votes for targets at or below the finalized height. */
+  /**
+   * After a new head: forgets votes for targets at or below the finalized height, and votes the head state
+   * already counted once their target is more than a link span old (recent ones stay, to catch a conflicting
+   * vote for the same height).
+   */
   prune(): void {
-    const finalized = this.#chain.finalized.height;
+    const chain = this.#chain;
+    const finalized = chain.finalized.height;
+    const old = chain.head.header.height - MAX_VOTE_SPAN;
+    const state = chain.state;
+    for (const [validator, perHeight] of this.#votes) {
+      for (const [height, vote] of perHeight) {
+        if (height <= finalized || (height < old && state.get(stateKey.vote(vote.tx.sender, height)) !== undefined)) {
+          perHeight.delete(height);
+          this.#size--;
+        }
+      }
+      if (perHeight.size === 0) this.#votes.delete(validator);
+    }
+  }
+
+  #evictOldest(count: number): void {
+    const heights = [...this.#votes.values()].flatMap((perHeight) => [...perHeight.keys()]).sort((a, b) => a - b);
+    const cutoff = heights[Math.min(count, heights.length) - 1];
+    if (cutoff === undefined) return;
     for (const [validator, perHeight] of this.#votes) {
       for (const height of perHeight.keys()) {
-        if (height <= finalized) {
+        if (height <= cutoff) {
           perHeight.delete(height);
           this.#size--;
         }
@@ -165,6 +188,7 @@ export class Voter implements Startable {
   #last = { source: 0, target: 0 };
   #unsubscribe: (() => void) | undefined;
   #pending = false;
+  #stopped = false;
   #running: Promise<void> = Promise.resolve();
 
   constructor(options: { key: KeyPair }, modules: VoterModules) {
@@ -184,12 +208,14 @@ export class Voter implements Startable {
       this.#pending = true;
       queueMicrotask(() => {
         this.#pending = false;
+        if (this.#stopped) return;
         this.#running = this.#running.then(() => this.#vote()).catch((error: unknown) => this.#m.logger.error({ err: error }, 'voting failed'));
       });
     });
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#unsubscribe?.();
     await this.#running;
   }

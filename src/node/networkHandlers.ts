@@ -6,7 +6,10 @@ import { DecodeError } from '../codec/errors.ts';
 import { decodeTransaction } from '../codec/transaction.ts';
 import type { ChainStatus, GossipKind, GossipVerdict, NetworkHandlers } from '../p2p/interface.ts';
 import { BlockError, BlockErrorCode, ErrorAction, TxErrorCode } from '../state/errors.ts';
-import type { Block } from '../types/block.ts';
+import type { Block, BlockHeader } from '../types/block.ts';
+import { decodeBlock, decodeHeader, encodeHeaderForSigning } from '../codec/block.ts';
+import { bytesEqual, toHex } from '../codec/bytes.ts';
+import { verify } from '../crypto/ed25519.ts';
 import type { Transaction } from '../types/transaction.ts';
 import { TxType } from '../types/transaction.ts';
 
@@ -27,6 +30,13 @@ export interface NetworkWiring {
   readonly onVerdict?: (kind: GossipKind, verdict: GossipVerdict, reason: string) => void;
   /** Validates and imports a block (the chain's import, timed for metrics by the node). */
   readonly importBlock: (bytes: Uint8Array) => Promise<Block>;
+}
+
+/** (proposer, slot) pairs remembered to refuse a second block for a slot. */
+const MAX_SLOTS_REMEMBERED = 4096;
+
+function slotKey(header: BlockHeader): string {
+  return `${toHex(header.proposer)}:${header.time}`;
 }
 
 /** The most blocks one range response carries (the p2p layer enforces its own limit too). */
@@ -55,10 +65,31 @@ export function createNetworkHandlers(w: NetworkWiring): NetworkHandlers {
     }
   }
 
+  // PoS: the first block seen for each (proposer, slot). A second one is evidence, not a block to import and
+  // relay: otherwise an equivocating proposer could make every node store and replay many side branches.
+  const firstPerSlot = new Map<string, { hash: Uint8Array; headerBytes: Uint8Array }>();
+
   async function onBlock(data: Uint8Array, from: string): Promise<[GossipVerdict, string]> {
+    const pos = chain.engine.kind === 'pos';
+    if (pos) {
+      const block = decodeBlock(data);
+      const first = firstPerSlot.get(slotKey(block.header));
+      if (first !== undefined && !bytesEqual(first.hash, block.hash)) {
+        // [REJECT] A second header for the slot must at least carry the proposer's signature
+        if (!verify(block.header.seal, encodeHeaderForSigning(block.header), block.header.proposer)) return ['reject', 'BAD_SEAL'];
+        // [IGNORE] A valid second block for a slot: report the equivocation, do not import or forward it
+        w.evidence?.observeHeader(decodeHeader(first.headerBytes), first.headerBytes);
+        reportEvidence(w.evidence?.observeHeader(block.header, block.headerBytes));
+        return ['ignore', 'SECOND_BLOCK_FOR_SLOT'];
+      }
+    }
     try {
       const block = await w.importBlock(data);
-      if (chain.engine.kind === 'pos') reportEvidence(w.evidence?.observeHeader(block.header, block.headerBytes));
+      if (pos) {
+        if (firstPerSlot.size >= MAX_SLOTS_REMEMBERED) firstPerSlot.delete(firstPerSlot.keys().next().value!);
+        firstPerSlot.set(slotKey(block.header), { hash: block.hash, headerBytes: block.headerBytes });
+        reportEvidence(w.evidence?.observeHeader(block.header, block.headerBytes));
+      }
       return ['accept', 'ok'];
     } catch (error) {
       if (!(error instanceof BlockError)) throw error;

@@ -299,7 +299,10 @@ export class MedchainNode implements Startable {
       await this.#startComponent(syncer);
       if (replicator !== undefined) await this.#startComponent(replicator);
     }
-    const synced = (): boolean => !(syncer?.state().syncing ?? false);
+    // Vote while not syncing, or while the head is recent anyway: a peer claiming a far better head (true or
+    // not) must not keep honest validators from voting.
+    const recentMs = 4 * (genesis.consensus.engine === 'pos' ? genesis.consensus.slotMs : genesis.consensus.targetBlockMs);
+    const synced = (): boolean => !(syncer?.state().syncing ?? false) || chain.head.header.time >= this.#clock() - recentMs;
 
     if (validator !== undefined && votes !== undefined) {
       const voter = new Voter({ key: validator }, { chain, pool: votes, publish: (tx) => publish('vote', tx.bytes), synced, logger: logger.child({ module: 'voter' }) });

@@ -60,7 +60,7 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   maxRangeRequestsPerSecond: 16,
   minStatusIntervalMs: 1_000,
   maxAncestors: 1024,
-  maxAncestorBytes: 256 * 1024 * 1024,
+  maxAncestorBytes: 64 * 1024 * 1024,
   maxParallelAncestorFetches: 2,
   retryPeerAfterMs: 10_000,
   badPeerExclusionMs: 10 * 60_000,

@@ -42,8 +42,11 @@ export type ChainWrite =
   /** Deletes every off-chain blob whose key starts with `prefix` (crypto-shredding an erased record). */
   | { readonly kind: 'eraseBlobs'; readonly prefix: Uint8Array };
 
-/** lastVote: this validator's last finality vote [sourceHeight, targetHeight], so a restart never votes twice for a height. */
-export type MetaName = 'genesisHash' | 'schemaVersion' | 'lastVote';
+/**
+ * lastVote: this validator's last finality vote [sourceHeight, targetHeight], so a restart never votes twice for a height;
+ * finalized: the highest finalized checkpoint [height, hash] this node has seen (finality never goes back).
+ */
+export type MetaName = 'genesisHash' | 'schemaVersion' | 'lastVote' | 'finalized';
 
 /** The chain database: typed reads plus one atomic write. */
 export interface ChainStore extends Startable {

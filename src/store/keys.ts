@@ -36,7 +36,7 @@ export const TX_LOCATION_BYTES = HASH_BYTES + 4 + 4;
 const MAX_U32 = 0xffff_ffff;
 const MAX_SCORE = (1n << 256n) - 1n;
 
-const META_NAMES: ReadonlySet<string> = new Set<MetaName>(['genesisHash', 'schemaVersion', 'lastVote']);
+const META_NAMES: ReadonlySet<string> = new Set<MetaName>(['genesisHash', 'schemaVersion', 'lastVote', 'finalized']);
 
 /** The head pointer lives under Meta with a name outside MetaName, so no meta write can overwrite it. */
 export const HEAD_KEY: Uint8Array = concatBytes(Uint8Array.of(KeyPrefix.Meta), utf8('head'));

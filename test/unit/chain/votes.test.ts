@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SignatureCache } from '../../../src/chain/signatureVerifier.ts';
+import { Chain } from '../../../src/chain/chain.ts';
+import { InlineSignatureVerifier, SignatureCache } from '../../../src/chain/signatureVerifier.ts';
 import { EvidenceReporter, VotePool, Voter } from '../../../src/chain/votes.ts';
 import { sealPosHeader } from '../../../src/consensus/pos/posEngine.ts';
 import { createEngine } from '../../../src/consensus/index.ts';
@@ -75,6 +76,12 @@ describe('VotePool', () => {
     expect(pool.candidates()).toEqual([good]);
     await produce(tc, pool.candidates());
     expect(pool.candidates()).toEqual([]);
+
+    // Once counted and a link span old, a vote is forgotten; votes not counted stay until finality passes them.
+    const before = pool.size;
+    for (let i = 0; i < 66; i++) await produce(tc);
+    pool.prune();
+    expect(pool.size).toBe(before - 1);
   });
 });
 
@@ -93,6 +100,14 @@ describe('Voter', () => {
     expect(tc.chain.justified.height).toBeGreaterThanOrEqual(2);
     expect(tc.chain.finalized.height).toBeGreaterThanOrEqual(1);
     for (const v of voters) await v.stop();
+    // Finality is also remembered outside the state: a restarted chain knows it before any block.
+    const restartedChain = new Chain(
+      { genesis },
+      { store: tc.store, engine: createEngine(genesis), verifier: new InlineSignatureVerifier(new SignatureCache()), logger: silentLogger, clock: () => tc.now.t },
+    );
+    await restartedChain.start();
+    expect(restartedChain.finalized).toEqual(tc.chain.finalized);
+    expect(await tc.store.getMeta('finalized')).toBeDefined();
 
     // A restarted voter (same datadir) never signs a second vote for a height it voted for.
     const last = voters[0]!.lastVote;

@@ -86,7 +86,7 @@ describe('gossip validation', () => {
     ]);
   });
 
-  it('turns two gossiped blocks one proposer signed for one slot into evidence in the mempool', async () => {
+  it('turns two gossiped blocks one proposer signed for one slot into evidence, importing only the first', async () => {
     const { tc, mempool } = await setup();
     const reporterKey = testKey('reporter-hospital');
     const submitted: string[] = [];
@@ -110,8 +110,13 @@ describe('gossip validation', () => {
     expect(b.header.time).toBe(a.header.time);
     expect(await handlers.onGossip('block', a.bytes, 'p1')).toBe('accept');
     expect(submitted).toEqual([]);
-    expect(await handlers.onGossip('block', b.bytes, 'p2')).toBe('accept');
+    // The second is evidence, not a block to store and forward.
+    expect(await handlers.onGossip('block', b.bytes, 'p2')).toBe('ignore');
     expect(submitted).toEqual(['consensus.evidence']);
+    expect(await tc.store.getBlockMeta(b.hash)).toBeUndefined();
+    // A second header without the proposer's signature is rejected outright.
+    const forged = assembleBlock({ ...b.header, seal: new Uint8Array(64) }, b.transactions);
+    expect(await handlers.onGossip('block', forged.bytes, 'p3')).toBe('reject');
   });
 
   it('answers status and block ranges from the chain', async () => {
