@@ -7,6 +7,13 @@ import { txLabel } from '../../lib/format.ts';
 /** What the row says besides the type: the record, the other account, or the vote target. */
 function subject(tx: TransactionJson, names: ReadonlyMap<string, string>) {
   const p = tx.payload;
+  if (typeof p.record === 'string' && typeof p.grantee === 'string') {
+    return (
+      <>
+        record <RecordLink id={p.record} /> {tx.type === 'access.revoke' ? 'from' : 'to'} <AccountLink id={p.grantee} name={names.get(p.grantee)} />
+      </>
+    );
+  }
   if (typeof p.record === 'string') return <>record <RecordLink id={p.record} /></>;
   if (tx.type === 'record.create') return <>record <RecordLink id={tx.id} /></>;
   if (typeof p.doctor === 'string') return <>doctor <AccountLink id={p.doctor} name={typeof p.name === 'string' ? p.name : names.get(p.doctor)} /></>;
