@@ -17,6 +17,8 @@ export const IndexNamespace = {
   Granted: 0x47,
   /** 'H' || recordId || granteeId -> empty: accounts ever granted access to a record */
   Holder: 0x48,
+  /** 'A' || hospitalId || doctorId -> empty: doctors a hospital ever attested (state says if it still holds) */
+  Attested: 0x41,
 } as const;
 
 const EMPTY = new Uint8Array(0);
@@ -31,6 +33,8 @@ export const indexKey = {
   grantedPrefix: (grantee: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Granted), grantee),
   holder: (record: Hash, grantee: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Holder), record, grantee),
   holderPrefix: (record: Hash): Uint8Array => concatBytes(ns(IndexNamespace.Holder), record),
+  attested: (hospital: Uint8Array, doctor: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Attested), hospital, doctor),
+  attestedPrefix: (hospital: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Attested), hospital),
 };
 
 /** The record a transaction is about, if any (a create is about the record it creates: its own id). */
@@ -63,6 +67,7 @@ export function indexWrites(block: Block): ChainWrite[] {
   const writes: ChainWrite[] = [];
   const height = block.header.height;
   block.transactions.forEach((tx, index) => {
+    if (tx.body.type === TxType.AttestDoctor) writes.push({ kind: 'index', key: indexKey.attested(tx.sender, tx.body.doctor), value: EMPTY });
     const record = recordOf(tx);
     if (record === undefined) return;
     writes.push({ kind: 'index', key: indexKey.recordTx(record, height, index), value: tx.id });

@@ -4,8 +4,12 @@ import { toHex } from '../../codec/bytes.ts';
 import { BlockJson, Hash32, HeaderJson, HexString, blockToJson, headerToJson } from './json.ts';
 import { getValidatorSet } from '../../state/accessors.ts';
 import { getBalance } from '../../state/pos.ts';
+import { PosEngine, proposerForSlot } from '../../consensus/pos/posEngine.ts';
 import { stateKey } from '../../state/stateKeys.ts';
 import type { NodeApi } from './nodeApi.ts';
+
+/** Slots over which chain_getValidators counts proposed blocks and missed slots. */
+const STATS_SLOTS = 256;
 
 /** node_ and chain_ methods. */
 export function chainMethods(api: NodeApi): RpcMethod[] {
@@ -86,20 +90,58 @@ export function chainMethods(api: NodeApi): RpcMethod[] {
     }),
     defineMethod({
       name: 'chain_getValidators',
-      summary: 'The validator set at the head (PoS): each hospital with its stake, plus slashed validators.',
+      summary: 'The validator set at the head (PoS): stake, balance, and blocks proposed and slots missed lately; slashed validators.',
+      description:
+        `A slot is missed when its proposer (drawn from the validator set at the head) made no block on the canonical chain; ` +
+        `counted over the last ${STATS_SLOTS} slots. Empty on a proof-of-work chain.`,
       params: [],
       result: {
         name: 'validators',
         schema: Type.Object({
-          validators: Type.Array(Type.Object({ id: HexString, stake: Type.String({ description: 'decimal' }), balance: Type.String({ description: 'unbonded, decimal' }) })),
+          validators: Type.Array(
+            Type.Object({
+              id: HexString,
+              stake: Type.String({ description: 'decimal' }),
+              balance: Type.String({ description: 'unbonded, decimal' }),
+              proposed: Type.Integer({ description: 'blocks on the canonical chain in the window' }),
+              missed: Type.Integer({ description: 'slots in the window it was drawn for without a canonical block' }),
+            }),
+          ),
           slashed: Type.Array(HexString),
+          window: Type.Object({ fromSlot: Type.Integer(), toSlot: Type.Integer() }),
         }),
       },
-      handler: () => {
+      handler: async () => {
         const state = chain.state;
+        const set = getValidatorSet(state);
+        const engine = chain.engine;
+        const stats = new Map(set.map((v) => [toHex(v.id), { proposed: 0, missed: 0 }]));
+        let window = { fromSlot: 0, toSlot: 0 };
+        if (engine instanceof PosEngine) {
+          const toSlot = engine.slotOf(chain.head.header.time) ?? 0;
+          const fromSlot = Math.max(1, toSlot - STATS_SLOTS + 1);
+          window = { fromSlot, toSlot };
+          // The canonical blocks' slots in the window, walking back from the head.
+          const filled = new Set<number>();
+          for (let height = chain.head.header.height; height > 0; height--) {
+            const block = await chain.getBlockByHeight(height);
+            const slot = block === undefined ? undefined : engine.slotOf(block.header.time);
+            if (block === undefined || slot === undefined || slot < fromSlot) break;
+            filled.add(slot);
+            const s = stats.get(toHex(block.header.proposer));
+            if (s !== undefined) s.proposed++;
+          }
+          for (let slot = fromSlot; slot <= toSlot; slot++) {
+            if (filled.has(slot)) continue;
+            const proposer = proposerForSlot(set, slot);
+            const s = proposer === undefined ? undefined : stats.get(toHex(proposer));
+            if (s !== undefined) s.missed++;
+          }
+        }
         return {
-          validators: getValidatorSet(state).map((v) => ({ id: toHex(v.id), stake: v.stake.toString(), balance: getBalance(state, v.id).toString() })),
+          validators: set.map((v) => ({ id: toHex(v.id), stake: v.stake.toString(), balance: getBalance(state, v.id).toString(), ...stats.get(toHex(v.id))! })),
           slashed: chain.genesisSpec.hospitals.filter((h) => state.get(stateKey.slashed(h.id)) !== undefined).map((h) => toHex(h.id)),
+          window,
         };
       },
     }),
