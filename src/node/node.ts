@@ -12,7 +12,8 @@ import { loadKey } from '../keys/keystore.ts';
 import { createDispatcher } from '../rpc/dispatcher.ts';
 import { RpcHttpServer } from '../rpc/httpServer.ts';
 import { createNodeMethods } from '../rpc/methods/index.ts';
-import { staticFileRoutes } from '../rpc/staticFiles.ts';
+import { DEFAULT_WEB_ROOT, staticFileRoutes } from '../rpc/staticFiles.ts';
+import { existsSync } from 'node:fs';
 import { ChainSubscriptions } from '../rpc/subscriptions.ts';
 import { RpcWsServer } from '../rpc/wsServer.ts';
 import { RecordQueries } from '../emr/queries.ts';
@@ -291,6 +292,9 @@ export class MedchainNode implements Startable {
       await this.#startComponent(ws);
       this.#rpc = rpc;
       logger.info({ url: `http://${rpc.address.host}:${rpc.address.port}/rpc` }, 'JSON-RPC listening');
+      const appUrl = `http://${rpc.address.host}:${rpc.address.port}/`;
+      if (existsSync(join(DEFAULT_WEB_ROOT, 'index.html'))) logger.info({ url: appUrl }, `web dashboards at ${appUrl}`);
+      else logger.warn({ url: appUrl }, 'the web app is not built (npm run build); / explains how');
     }
 
     if (network !== undefined && syncer !== undefined) {

@@ -88,6 +88,10 @@ describe('docker/', () => {
     expect(dockerfile).toMatch(new RegExp(`^ENV HEALTHCHECK_URL=http://127\\.0\\.0\\.1:${RPC_PORT}${HEALTH_PATH}$`, 'm'));
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n\s+CMD \["node", "-e", "fetch\(process\.env\.HEALTHCHECK_URL/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "\/app\/src\/cli\/main\.ts"\]$/m);
+    // The dashboards are built in a stage of their own and only their output reaches the runtime image.
+    expect(dockerfile).toMatch(/^FROM node:24-slim AS web$/m);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^COPY --from=web \/build\/dist\/web \.\/dist\/web$/m);
     // The user must come before the volume, or the volume is created owned by root.
     expect(dockerfile.indexOf('chown node:node /data')).toBeLessThan(dockerfile.indexOf('VOLUME'));
     // Secrets never enter the build context; setup's output stays out of git.
