@@ -10,7 +10,7 @@ import type { BlockContext } from '../state/applyTx.ts';
 import { BlockError, BlockErrorCode, ErrorAction } from '../state/errors.ts';
 import { buildGenesis, policyFlagsAt, posRulesOf } from '../state/genesis.ts';
 import { MemoryState, StateOverlay, type StateReader } from '../state/overlay.ts';
-import type { ChainStore, ChainWrite } from '../store/interface.ts';
+import type { ChainStore, ChainWrite, PreparedWrite } from '../store/interface.ts';
 import type { Block, BlockHeader } from '../types/block.ts';
 import type { GenesisSpec } from '../types/genesis.ts';
 import { MAX_BLOCK_TXS, type AccountId, type Hash } from '../types/primitives.ts';
@@ -20,6 +20,7 @@ import type { Startable } from '../util/lifecycle.ts';
 import type { SignatureVerifier } from './signatureVerifier.ts';
 import { indexWrites, revertIndexWrites } from './indexer.ts';
 import { finalityOf, type Checkpoint } from '../state/finality.ts';
+import { ImportClock, type ImportTimings } from './importTimings.ts';
 
 /** The chain's tip. */
 export interface Head {
@@ -52,6 +53,8 @@ export interface ChainModules {
   readonly logger: Logger;
   /** The local clock in ms; injected so tests control time. */
   readonly clock: () => number;
+  /** Benchmarks: hears where each imported block's time went. Unset, imports take no timings at all. */
+  readonly onImportTimings?: (timings: ImportTimings) => void;
 }
 
 /** Refusal to start on a datadir that belongs to another chain. */
@@ -90,6 +93,36 @@ interface Attachment {
   readonly parent: Head;
 }
 
+/** An importBlock call waiting for its turn; `staged` is set once its decode (and checks) started early. */
+interface QueuedImport {
+  readonly bytes: Uint8Array;
+  staged: Promise<StagedImport> | undefined;
+}
+
+/** A decoded block (or its decode error) and, when staged ahead, its signature checks in flight. */
+interface StagedImport {
+  readonly error: unknown;
+  readonly block: Block | undefined;
+  readonly decodeMs: number;
+  readonly signatures: Promise<number> | undefined;
+}
+
+/** A block's batch, built and not yet written, and what the node will see once it is. */
+interface PreparedCommit {
+  readonly block: Block;
+  readonly at: Attachment;
+  readonly write: PreparedWrite;
+  /** Null for a side block (stored, not the head). */
+  readonly head: {
+    readonly previous: Head;
+    readonly applied: readonly Block[];
+    readonly heads: readonly Head[];
+    readonly stateWrites: readonly StateEntry[];
+    /** The finalized checkpoint to raise this node's floor to, if the block raises it. */
+    readonly finality: Checkpoint | null;
+  } | null;
+}
+
 /**
  * The import pipeline and the head state: validates blocks in layers (format, parent, engine, signatures,
  * execution), writes each one in a single synced batch, and keeps the head state in memory.
@@ -107,6 +140,8 @@ export class Chain implements Startable {
   #genesisHash: Hash | undefined;
   // Imports run one at a time: each sees the head the previous one left.
   #queue: Promise<unknown> = Promise.resolve();
+  /** Imports queued behind the running one, oldest first. */
+  readonly #waiting: QueuedImport[] = [];
 
   constructor(options: ChainOptions, modules: ChainModules) {
     this.genesisSpec = options.genesis;
@@ -192,18 +227,58 @@ export class Chain implements Startable {
     return { header: head.header, hash: head.hash, score: head.score, grandparentTime: head.parentTime };
   }
 
-  /** Validates and imports a block received as bytes. Throws BlockError with a code and a gossip action. */
+  /**
+   * Validates and imports a block received as bytes. Throws BlockError with a code and a gossip action.
+   * Imports run one at a time, in call order; a caller that queues the next block before this one resolves
+   * (a range from sync, a file import) gets that block decoded and its signatures checked while this one
+   * finishes and commits.
+   */
   importBlock(bytes: Uint8Array): Promise<Block> {
+    const queued: QueuedImport = { bytes, staged: undefined };
+    this.#waiting.push(queued);
     return this.#serial(async () => {
-      let block: Block;
-      try {
-        block = decodeBlock(bytes);
-      } catch (error) {
-        if (error instanceof DecodeError) throw new BlockError(BlockErrorCode.Decode, error.message);
-        throw error;
+      this.#waiting.splice(this.#waiting.indexOf(queued), 1);
+      const { onImportTimings } = this.#modules;
+      const clock = onImportTimings === undefined ? undefined : new ImportClock();
+      const staged = await (queued.staged ?? this.#stage(bytes, false, clock !== undefined));
+      if (staged.error !== undefined) {
+        if (staged.error instanceof DecodeError) throw new BlockError(BlockErrorCode.Decode, staged.error.message);
+        throw staged.error;
       }
-      return this.#importDecoded(block);
+      clock?.mark('decode', staged.decodeMs);
+      const imported = await this.#importDecoded(staged.block!, clock, staged.signatures);
+      if (clock !== undefined) onImportTimings!(clock.finish(imported.transactions.length));
+      return imported;
     });
+  }
+
+  /**
+   * Decodes a queued block and, when it is staged ahead of its turn and not already known, starts its
+   * signature checks (behind the current block's on the workers). Never throws a decode error: the block's
+   * own turn reports it, so errors keep their order.
+   */
+  async #stage(bytes: Uint8Array, ahead: boolean, timed: boolean): Promise<StagedImport> {
+    const start = timed ? performance.now() : 0;
+    let block: Block;
+    try {
+      block = decodeBlock(bytes);
+    } catch (error) {
+      return { error, block: undefined, decodeMs: 0, signatures: undefined };
+    }
+    const decodeMs = timed ? performance.now() - start : 0;
+    if (!ahead || (await this.#modules.store.getBlockMeta(block.hash)) !== undefined) return { error: undefined, block, decodeMs, signatures: undefined };
+    const signatures = this.#modules.verifier.verifyTransactions(block.transactions);
+    signatures.catch(() => undefined);
+    return { error: undefined, block, decodeMs, signatures };
+  }
+
+  /** Stages the next queued import ahead of its turn (at most one block ahead). */
+  #stageNext(): void {
+    const next = this.#waiting[0];
+    if (next === undefined || next.staged !== undefined) return;
+    next.staged = this.#stage(next.bytes, true, this.#modules.onImportTimings !== undefined);
+    // Its own turn awaits it; a store error there is reported to that block's caller.
+    next.staged.catch(() => undefined);
   }
 
   /** The context a block built on the head at `time` runs in (block building, and the mempool's dry run). */
@@ -248,7 +323,7 @@ export class Chain implements Startable {
       const block = assembleBlock(sealed, built.transactions);
       this.#checkEngineRules(block, built.parent, this.#state);
       const at: Attachment = { ancestorHeight: built.parent.header.height, reverted: [], branch: [], parentState: new StateOverlay(this.#state), parent: built.parent };
-      await this.#commit(block, built.execution, at);
+      await this.#finishCommit(await this.#prepareCommit(block, built.execution, at));
       return block;
     });
   }
@@ -286,7 +361,7 @@ export class Chain implements Startable {
     return run;
   }
 
-  async #importDecoded(block: Block): Promise<Block> {
+  async #importDecoded(block: Block, clock?: ImportClock, stagedSignatures?: Promise<number>): Promise<Block> {
     const { header } = block;
     const { store } = this.#modules;
     // [IGNORE] The block is not already known
@@ -311,22 +386,60 @@ export class Chain implements Startable {
     if (header.height !== parentMeta.height + 1) {
       throw new BlockError(BlockErrorCode.WrongHeight, `height ${header.height} should be ${parentMeta.height + 1}`);
     }
+    clock?.mark('checks');
+    // Signature checks are nearly all of a block's cost: they start now on the verifier's worker threads and
+    // run while this thread hashes, checks and executes the block. Their verdict is read where the check has
+    // always been (after the engine rules, before execution results), so the error a block gets is unchanged;
+    // nothing is committed before every signature has verified.
+    const signatures = stagedSignatures ?? this.#modules.verifier.verifyTransactions(block.transactions);
+    // A block refused before the verdict is read leaves the checks to finish unobserved.
+    signatures.catch(() => undefined);
     // [REJECT] The transaction root commits to the transactions
     if (!bytesEqual(header.txRoot, merkleRoot(block.transactions.map((tx) => tx.id)))) {
       throw new BlockError(BlockErrorCode.BadTxRoot, 'the transaction root does not match the transactions');
     }
+    clock?.mark('txRoot');
     const at = await this.#attach(header.parent);
     try {
       this.#checkEngineRules(block, at.parent, at.parentState);
-      // [REJECT] Every transaction is signed by its sender
-      const bad = await this.#modules.verifier.verifyTransactions(block.transactions);
-      if (bad >= 0) throw new BlockError(BlockErrorCode.BadSignature, `transaction ${bad} has an invalid signature`);
-      // [REJECT] Executing the transactions gives the claimed state root
-      const execution = applyBlock(at.parentState, block, at.parent.header.stateRoot, policyFlagsAt(this.genesisSpec, header.height), posRulesOf(this.genesisSpec));
-      if (!bytesEqual(execution.stateRoot, header.stateRoot)) {
-        throw new BlockError(BlockErrorCode.BadStateRoot, `state root should be ${toHex(execution.stateRoot)}`);
+      clock?.mark('checks');
+      let execution: BlockExecution | undefined;
+      let failure: { error: unknown } | undefined;
+      try {
+        execution = applyBlock(at.parentState, block, at.parent.header.stateRoot, policyFlagsAt(this.genesisSpec, header.height), posRulesOf(this.genesisSpec));
+      } catch (error) {
+        failure = { error };
       }
-      await this.#commit(block, execution, at);
+      clock?.mark('execute');
+      // While the workers still check signatures, a block whose execution matches its header has its batch
+      // built (nothing is written before every signature has verified).
+      let prepared: PreparedCommit | undefined;
+      if (execution !== undefined && bytesEqual(execution.stateRoot, header.stateRoot)) {
+        try {
+          prepared = await this.#prepareCommit(block, execution, at);
+        } catch (error) {
+          failure = { error };
+        }
+      }
+      clock?.mark('prepare');
+      // This thread would now wait for the workers: the next queued block is decoded and its checks queued.
+      this.#stageNext();
+      clock?.mark('stageNext');
+      try {
+        // [REJECT] Every transaction is signed by its sender
+        const bad = await signatures;
+        clock?.mark('verifyWait');
+        if (bad >= 0) throw new BlockError(BlockErrorCode.BadSignature, `transaction ${bad} has an invalid signature`);
+        // [REJECT] Executing the transactions gives the claimed state root
+        if (execution !== undefined && !bytesEqual(execution.stateRoot, header.stateRoot)) {
+          throw new BlockError(BlockErrorCode.BadStateRoot, `state root should be ${toHex(execution.stateRoot)}`);
+        }
+        if (failure !== undefined) throw failure.error;
+      } catch (error) {
+        await prepared?.write.discard();
+        throw error;
+      }
+      await this.#finishCommit(prepared!, clock);
     } catch (error) {
       if (error instanceof BlockError && error.action === ErrorAction.Reject) this.#rememberInvalid(block.hash);
       throw error;
@@ -418,13 +531,13 @@ export class Chain implements Startable {
   }
 
   /**
-   * Writes a validated block in one synced batch. It becomes the head when its score beats the head's
-   * (on the head's own branch that is always so); otherwise it is kept as a side block, ready for a later
-   * reorg. A reorg's batch reverts the old branch and applies the new one: state, canonical index, transaction
-   * index and node-local indexes together, so a crash leaves one branch or the other, never a mix.
+   * Builds the batch that writes a validated block (nothing is written yet). It becomes the head when its score
+   * beats the head's (on the head's own branch that is always so); otherwise it is kept as a side block, ready
+   * for a later reorg. A reorg's batch reverts the old branch and applies the new one: state, canonical index,
+   * transaction index and node-local indexes together, so a crash leaves one branch or the other, never a mix.
    */
-  async #commit(block: Block, execution: BlockExecution, at: Attachment): Promise<void> {
-    const { engine, store, logger } = this.#modules;
+  async #prepareCommit(block: Block, execution: BlockExecution, at: Attachment): Promise<PreparedCommit> {
+    const { engine, store } = this.#modules;
     const postState = new StateOverlay(at.parentState);
     for (const { key, value } of execution.writes) {
       if (value === null) postState.delete(key);
@@ -438,11 +551,7 @@ export class Chain implements Startable {
     ];
     const head = this.head;
     const extendsHead = at.reverted.length === 0 && at.branch.length === 0;
-    if (!extendsHead && score <= head.score) {
-      await store.write(writes);
-      logger.debug({ height, hash: toHex(block.hash), forkHeight: at.ancestorHeight }, 'stored a side-chain block');
-      return;
-    }
+    if (!extendsHead && score <= head.score) return { block, at, write: await store.prepareWrite(writes), head: null };
     const applied = [...at.branch, block];
     for (const old of at.reverted) {
       for (const tx of old.transactions) writes.push({ kind: 'tx', txId: tx.id, location: null });
@@ -472,14 +581,27 @@ export class Chain implements Startable {
       parent = { hash: b.hash, header: b.header, score: meta.score, parentTime: parent.header.time };
       heads.push(parent);
     }
-    await store.write(writes);
+    return { block, at, write: await store.prepareWrite(writes), head: { previous: head, applied, heads, stateWrites, finality: raisesFloor ? finality : null } };
+  }
+
+  /** Writes a prepared block's batch (synced), then lets memory and listeners follow. */
+  async #finishCommit(prepared: PreparedCommit, clock?: ImportClock): Promise<void> {
+    const { logger } = this.#modules;
+    const { block, at } = prepared;
+    await prepared.write.commit();
+    clock?.mark('write');
+    if (prepared.head === null) {
+      logger.debug({ height: block.header.height, hash: toHex(block.hash), forkHeight: at.ancestorHeight }, 'stored a side-chain block');
+      return;
+    }
+    const { previous, applied, heads, stateWrites, finality } = prepared.head;
     // Memory follows disk: only after the batch is durable does the node see the new head.
     this.#state.apply(stateWrites);
-    if (raisesFloor) this.#finalizedFloor = finality;
+    if (finality !== null) this.#finalizedFloor = finality;
     this.#head = heads[heads.length - 1];
     if (at.reverted.length > 0) {
       logger.warn(
-        { from: toHex(head.hash), to: toHex(block.hash), forkHeight: at.ancestorHeight, reverted: at.reverted.length, applied: applied.length },
+        { from: toHex(previous.hash), to: toHex(block.hash), forkHeight: at.ancestorHeight, reverted: at.reverted.length, applied: applied.length },
         'chain reorganised',
       );
       for (const listener of this.#reorgListeners) this.#notify(() => listener(at.reverted, applied));

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { signingBytesOf } from '../codec/transaction.ts';
+import { FIXARRAY_5, SIGNATURE_TAIL } from '../codec/transaction.ts';
 import type { Transaction } from '../types/transaction.ts';
 import type { Startable } from '../util/lifecycle.ts';
 import type { SignatureCache, SignatureVerifier } from './signatureVerifier.ts';
@@ -90,21 +90,23 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
 }
 
 function packChunk(txs: readonly Transaction[]): ArrayBuffer {
-  const messages = txs.map((tx) => signingBytesOf(tx.bytes));
   let length = 4;
-  for (const m of messages) length += 100 + m.length;
+  for (const tx of txs) length += 100 + tx.bytes.length - SIGNATURE_TAIL;
   const buffer = new ArrayBuffer(length);
   const bytes = new Uint8Array(buffer);
   const view = new DataView(buffer);
   view.setUint32(0, txs.length);
   let offset = 4;
-  txs.forEach((tx, i) => {
-    const message = messages[i]!;
-    view.setUint32(offset, message.length);
+  for (const tx of txs) {
+    // The signed message is the wire bytes without the signature tail, under a 5-array header
+    // (signingBytesOf), copied straight into the chunk instead of through a temporary.
+    const messageLength = tx.bytes.length - SIGNATURE_TAIL;
+    view.setUint32(offset, messageLength);
     bytes.set(tx.signature, offset + 4);
     bytes.set(tx.sender, offset + 68);
-    bytes.set(message, offset + 100);
-    offset += 100 + message.length;
-  });
+    bytes.set(tx.bytes.subarray(0, messageLength), offset + 100);
+    bytes[offset + 100] = FIXARRAY_5;
+    offset += 100 + messageLength;
+  }
   return buffer;
 }

@@ -14,8 +14,9 @@ import {
 import type { Transaction, UnsignedTransaction } from '../types/transaction.ts';
 
 // A transaction's wire form is a 6-array whose last element is the signature as bin8 (0xc4 0x40 + 64 bytes).
-const SIGNATURE_TAIL = 2 + SIGNATURE_LENGTH;
-const FIXARRAY_5 = 0x95;
+export const SIGNATURE_TAIL = 2 + SIGNATURE_LENGTH;
+/** The header byte of the signed message (a 5-array) that replaces the wire form's 6-array header. */
+export const FIXARRAY_5 = 0x95;
 
 function bodyWire(tx: UnsignedTransaction): WireValue[] {
   return [tx.chainId, tx.body.type, tx.sender, tx.nonce, encodePayload(tx.body)];

@@ -34,7 +34,7 @@ export function applyBlock(pre: StateReader, block: Block, parentStateRoot: Hash
       throw error;
     }
   });
-  return finish(overlay, block.header.height, parentStateRoot);
+  return finish(pre, overlay, block.header.height, parentStateRoot);
 }
 
 /** A transaction left out of a block being built, and why. */
@@ -73,10 +73,12 @@ export function buildBlockContents(
     overlay.merge(attempt);
     included.push(tx);
   }
-  return { ...finish(overlay, ctx.height, parentStateRoot), included, excluded };
+  return { ...finish(pre, overlay, ctx.height, parentStateRoot), included, excluded };
 }
 
-function finish(overlay: StateOverlay, height: number, parentStateRoot: Hash): BlockExecution {
+/** `overlay` sits directly on `pre`, so the undo log is `pre`'s value of each written key (sorted once, here). */
+function finish(pre: StateReader, overlay: StateOverlay, height: number, parentStateRoot: Hash): BlockExecution {
   const writes = overlay.writes();
-  return { writes, undo: overlay.undo(), stateRoot: nextStateRoot(parentStateRoot, height, writes) };
+  const undo = writes.map(({ key }): StateEntry => ({ key, value: pre.get(key) ?? null }));
+  return { writes, undo, stateRoot: nextStateRoot(parentStateRoot, height, writes) };
 }

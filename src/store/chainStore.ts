@@ -1,5 +1,5 @@
 import { StoreError } from './errors.ts';
-import type { BlockMeta, ChainStore, ChainWrite, HeadPointer, MetaName, TxLocation } from './interface.ts';
+import type { BlockMeta, ChainStore, ChainWrite, HeadPointer, MetaName, PreparedWrite, TxLocation } from './interface.ts';
 import {
   assertHash,
   blobKey,
@@ -121,6 +121,11 @@ export class KvChainStore implements ChainStore {
 
   /** Applies every write in one atomic batch, synced to disk; a malformed write refuses the whole list. */
   async write(writes: readonly ChainWrite[]): Promise<void> {
+    await (await this.prepareWrite(writes)).commit();
+  }
+
+  /** Builds the batch now (a malformed write refuses the whole list here); `commit` writes it synced. */
+  async prepareWrite(writes: readonly ChainWrite[]): Promise<PreparedWrite> {
     if (!Array.isArray(writes)) throw new StoreError('INVALID', 'write expects an array of ChainWrite');
     const ops: KvOp[] = [];
     for (let i = 0; i < writes.length; i++) {
@@ -142,7 +147,8 @@ export class KvChainStore implements ChainStore {
         throw error;
       }
     }
-    await this.#kv.batch(ops, { sync: true });
+    const batch = this.#kv.prepareBatch(ops);
+    return { commit: () => batch.commit({ sync: true }), discard: () => batch.discard() };
   }
 }
 
@@ -194,7 +200,10 @@ function appendOps(ops: KvOp[], write: ChainWrite): void {
 
 // Only null deletes: undefined is a caller bug, refused like any other non-Uint8Array value.
 function putOrDel(key: Uint8Array, value: Uint8Array | null, what: string): KvOp {
-  return value === null ? { type: 'del', key } : put(key, value, `${what} (or null to delete)`);
+  if (value === null) return { type: 'del', key };
+  // The message is only built for a refusal: this runs for every key of every block.
+  if (!(value instanceof Uint8Array)) put(key, value, `${what} (or null to delete)`);
+  return { type: 'put', key, value };
 }
 
 function hashValue(hash: Uint8Array): Uint8Array {

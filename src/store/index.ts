@@ -1,7 +1,7 @@
-export type { BlockMeta, ChainStore, ChainWrite, HeadPointer, MetaName, StateEntry, TxLocation } from './interface.ts';
+export type { BlockMeta, ChainStore, ChainWrite, HeadPointer, MetaName, PreparedWrite, StateEntry, TxLocation } from './interface.ts';
 export { createLevelChainStore, createMemoryChainStore, KvChainStore } from './chainStore.ts';
 export { StoreError, StoreErrorCode } from './errors.ts';
 export { KeyPrefix } from './keys.ts';
-export type { KeyRange, KeyValueStore, KvEntry, KvOp } from './kv.ts';
+export type { KeyRange, KeyValueStore, KvEntry, KvOp, PreparedBatch } from './kv.ts';
 export { LevelKeyValueStore } from './levelKv.ts';
 export { MemoryKeyValueStore } from './memoryKv.ts';

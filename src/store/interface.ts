@@ -48,6 +48,12 @@ export type ChainWrite =
  */
 export type MetaName = 'genesisHash' | 'schemaVersion' | 'lastVote' | 'finalized';
 
+/** A staged chain write: nothing is on disk until `commit` resolves. Call exactly one of the two. */
+export interface PreparedWrite {
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
 /** The chain database: typed reads plus one atomic write. */
 export interface ChainStore extends Startable {
   getHead(): Promise<HeadPointer | undefined>;
@@ -61,6 +67,12 @@ export interface ChainStore extends Startable {
   readState(): AsyncIterable<{ key: Uint8Array; value: Uint8Array }>;
   /** Applies every write in one atomic batch, synced to disk before the promise resolves. */
   write(writes: readonly ChainWrite[]): Promise<void>;
+  /**
+   * Builds the batch for `writes` now (refusing a malformed write as `write` does) and applies it, synced,
+   * only on `commit()`; `discard()` drops it. The chain builds a block's batch while its signatures are
+   * still being checked.
+   */
+  prepareWrite(writes: readonly ChainWrite[]): Promise<PreparedWrite>;
   /** Index entries whose key starts with `prefix`, in key order (keys as written, without the store's prefix). */
   readIndex(prefix: Uint8Array, limit?: number): AsyncIterable<{ key: Uint8Array; value: Uint8Array }>;
   getBlob(key: Uint8Array): Promise<Uint8Array | undefined>;

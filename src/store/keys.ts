@@ -73,7 +73,7 @@ export function txIndexKey(txId: Uint8Array): Uint8Array {
 /** Key of a state entry. */
 export function stateKey(key: Uint8Array): Uint8Array {
   if (!(key instanceof Uint8Array)) throw new StoreError('INVALID', 'state key must be a Uint8Array');
-  return concatBytes(Uint8Array.of(KeyPrefix.State), key);
+  return prefixed(KeyPrefix.State, key);
 }
 
 /** Key of a block's undo record. */
@@ -87,7 +87,7 @@ export function blobKey(key: Uint8Array): Uint8Array {
 }
 
 export function indexKey(key: Uint8Array): Uint8Array {
-  return concatBytes(Uint8Array.of(KeyPrefix.Index), key);
+  return prefixed(KeyPrefix.Index, key);
 }
 
 /** Every key that starts with `start`: [start, successor) where successor is the next prefix in key order. */
@@ -147,7 +147,12 @@ export function encodeTxLocation(location: TxLocation): Uint8Array {
   assertHash(location.blockHash, 'tx block hash');
   assertU32(location.height, 'tx height');
   assertU32(location.index, 'tx index');
-  return concatBytes(location.blockHash, u32be(location.height), u32be(location.index));
+  // One allocation: a block writes one of these per transaction.
+  const out = new Uint8Array(TX_LOCATION_BYTES);
+  out.set(location.blockHash, 0);
+  writeU32(out, HASH_BYTES, location.height);
+  writeU32(out, HASH_BYTES + 4, location.index);
+  return out;
 }
 
 /** Strict inverse of encodeTxLocation; throws StoreError CORRUPT on any other length. */
@@ -183,7 +188,22 @@ export function assertU32(value: unknown, what: string): asserts value is number
 
 function hashKey(prefix: KeyPrefix, hash: Uint8Array, what: string): Uint8Array {
   assertHash(hash, what);
-  return concatBytes(Uint8Array.of(prefix), hash);
+  return prefixed(prefix, hash);
+}
+
+/** prefix || bytes in one allocation (keys are built per transaction and per state write). */
+function prefixed(prefix: number, bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length + 1);
+  out[0] = prefix;
+  out.set(bytes, 1);
+  return out;
+}
+
+function writeU32(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value >>> 24;
+  out[offset + 1] = (value >>> 16) & 0xff;
+  out[offset + 2] = (value >>> 8) & 0xff;
+  out[offset + 3] = value & 0xff;
 }
 
 function assertLength(bytes: Uint8Array, expected: number, what: string): void {

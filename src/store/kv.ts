@@ -30,8 +30,19 @@ export interface KeyValueStore {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   /** Applies every op or none; with `sync` the promise resolves only once the batch is on disk. */
   batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void>;
+  /**
+   * Validates and stages `ops` now (throws StoreError INVALID for a malformed one) and applies them, all or
+   * none, only on `commit`; `discard` drops them. Lets a caller build a batch while other work finishes.
+   */
+  prepareBatch(ops: readonly KvOp[]): PreparedBatch;
   /** Entries with gte <= key < lt in key order, read from a snapshot taken when iteration starts. */
   iterate(range: KeyRange): AsyncIterable<KvEntry>;
+}
+
+/** A staged batch: nothing is written until `commit`. Exactly one of `commit` or `discard` is called. */
+export interface PreparedBatch {
+  commit(options: { readonly sync: boolean }): Promise<void>;
+  discard(): Promise<void>;
 }
 
 /** Throws StoreError INVALID for the first malformed op, so a backend can refuse a batch before applying any of it. */

@@ -1,6 +1,6 @@
 import { compareBytes } from '../codec/bytes.ts';
 import { StoreError } from './errors.ts';
-import { validateBatch, validateKey, type KeyRange, type KeyValueStore, type KvEntry, type KvOp } from './kv.ts';
+import { validateBatch, validateKey, type KeyRange, type KeyValueStore, type KvEntry, type KvOp, type PreparedBatch } from './kv.ts';
 
 /** In-memory backend for unit tests: keys kept sorted, batches all-or-nothing, nothing shared with callers. */
 export class MemoryKeyValueStore implements KeyValueStore {
@@ -24,21 +24,32 @@ export class MemoryKeyValueStore implements KeyValueStore {
     return entry !== undefined && compareBytes(entry.key, key) === 0 ? copy(entry.value) : undefined;
   }
 
-  async batch(ops: readonly KvOp[], _options: { readonly sync: boolean }): Promise<void> {
+  async batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
+    await this.prepareBatch(ops).commit(options);
+  }
+
+  prepareBatch(ops: readonly KvOp[]): PreparedBatch {
     this.#assertOpen();
     // Validate everything first: a refused batch must leave no trace.
     validateBatch(ops);
-    for (const op of ops) {
-      const i = this.#search(op.key);
-      const found = i < this.#entries.length && compareBytes(this.#entries[i]!.key, op.key) === 0;
-      if (op.type === 'put') {
-        const entry = { key: copy(op.key), value: copy(op.value) };
-        if (found) this.#entries[i] = entry;
-        else this.#entries.splice(i, 0, entry);
-      } else if (found) {
-        this.#entries.splice(i, 1);
-      }
-    }
+    const staged = ops.map((op): KvOp => (op.type === 'put' ? { type: 'put', key: copy(op.key), value: copy(op.value) } : { type: 'del', key: copy(op.key) }));
+    return {
+      commit: async () => {
+        this.#assertOpen();
+        for (const op of staged) {
+          const i = this.#search(op.key);
+          const found = i < this.#entries.length && compareBytes(this.#entries[i]!.key, op.key) === 0;
+          if (op.type === 'put') {
+            const entry = { key: op.key, value: op.value };
+            if (found) this.#entries[i] = entry;
+            else this.#entries.splice(i, 0, entry);
+          } else if (found) {
+            this.#entries.splice(i, 1);
+          }
+        }
+      },
+      discard: async () => undefined,
+    };
   }
 
   async *iterate(range: KeyRange): AsyncGenerator<KvEntry> {
