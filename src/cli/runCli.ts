@@ -6,6 +6,7 @@ import { StoreError } from '../store/errors.ts';
 import { UsageError, type CliIo, type Command } from './command.ts';
 import { devCommand } from './commands/dev.ts';
 import { devnetCommand } from './commands/devnet.ts';
+import { benchCommand } from './commands/bench.ts';
 import { accessCommand, auditCommand, identityCommand, recordCommand, validatorCommand } from './commands/emrCommands.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
@@ -16,7 +17,7 @@ import { startCommand } from './commands/start.ts';
 import { statusCommand } from './commands/status.ts';
 import { versionCommand } from './commands/version.ts';
 
-export const COMMANDS: readonly Command[] = [initCommand, startCommand, devCommand, devnetCommand, keysCommand, identityCommand, recordCommand, accessCommand, auditCommand, validatorCommand, policyCommand, exportCommand, importCommand, statusCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [initCommand, startCommand, devCommand, devnetCommand, keysCommand, identityCommand, recordCommand, accessCommand, auditCommand, validatorCommand, policyCommand, exportCommand, importCommand, statusCommand, versionCommand, benchCommand];
 
 /** An error the CLI reports as one line, without a stack: bad input, not a bug. */
 export class CliError extends Error {
