@@ -138,6 +138,8 @@ export interface RecordJson {
   readonly id: Hex;
   readonly owner: Hex;
   readonly createdAt: number;
+  /** Height of the erasing block; null while the record lives. */
+  readonly erasedAt: number | null;
   readonly policy: Hex;
   /** The policy's bytecode disassembled. */
   readonly policySource: string;

@@ -14,6 +14,8 @@ export interface NodeConfig {
     readonly port: number;
     /** Origins allowed to call from a browser; empty: no CORS headers at all. */
     readonly cors: readonly string[];
+    /** Host names (besides loopback names and IP addresses) the RPC answers to: a guard against DNS rebinding. */
+    readonly allowedHosts: readonly string[];
     /** Token for admin_ methods; empty disables them. */
     readonly adminToken: string;
     readonly maxBodyBytes: number;
@@ -55,6 +57,7 @@ const SETTINGS = {
   'rpc.host': { type: 'string', env: 'MEDCHAIN_RPC_HOST' },
   'rpc.port': { type: 'port', env: 'MEDCHAIN_RPC_PORT' },
   'rpc.cors': { type: 'list', env: 'MEDCHAIN_RPC_CORS' },
+  'rpc.allowedHosts': { type: 'list', env: 'MEDCHAIN_RPC_ALLOWED_HOSTS' },
   'rpc.adminToken': { type: 'string', env: 'MEDCHAIN_RPC_ADMIN_TOKEN' },
   'rpc.maxBodyBytes': { type: 'integer', env: 'MEDCHAIN_RPC_MAX_BODY_BYTES' },
   'log.level': { type: 'logLevel', env: 'MEDCHAIN_LOG_LEVEL' },
@@ -81,6 +84,7 @@ function defaults(datadir: string): Record<SettingKey, unknown> {
     'rpc.host': '127.0.0.1',
     'rpc.port': DEFAULT_RPC_PORT,
     'rpc.cors': [],
+    'rpc.allowedHosts': [],
     'rpc.adminToken': '',
     'rpc.maxBodyBytes': 5 * 1024 * 1024,
     'log.level': 'info',
@@ -168,6 +172,7 @@ export function resolveConfig(layers: readonly { source: string; values: ConfigL
       host: get('rpc.host'),
       port: get('rpc.port'),
       cors: get('rpc.cors'),
+      allowedHosts: get('rpc.allowedHosts'),
       adminToken: get('rpc.adminToken'),
       maxBodyBytes: positive('rpc.maxBodyBytes'),
     },

@@ -267,7 +267,7 @@ export class MedchainNode implements Startable {
       // JSON-RPC over WebSocket at /ws, same dispatcher; started after the HTTP server, so stopped before it.
       const ws = new RpcWsServer({ corsOrigins: config.rpc.cors }, { dispatcher, subscriptions, logger: rpcLogger });
       const rpc = new RpcHttpServer(
-        { host: config.rpc.host, port: config.rpc.port, maxBodyBytes: config.rpc.maxBodyBytes, corsOrigins: config.rpc.cors, adminToken: config.rpc.adminToken || undefined },
+        { host: config.rpc.host, port: config.rpc.port, maxBodyBytes: config.rpc.maxBodyBytes, corsOrigins: config.rpc.cors, allowedHosts: config.rpc.allowedHosts, adminToken: config.rpc.adminToken || undefined },
         {
           dispatcher,
           logger: logger.child({ module: 'rpc' }),

@@ -1,6 +1,7 @@
 // HTTP transport for the dispatcher: `POST /rpc`, plus whatever routes other
 // subsystems mount (metrics, health, web assets) and an upgrade hook for /ws.
 
+import { isIP } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,8 +29,9 @@ export interface RpcHttpServerOptions {
   /** Bearer token that unlocks `admin: true` methods; at least 16 characters. Unset: admin methods are refused. */
   readonly adminToken?: string;
   /**
-   * Host header names accepted (`*` = any). Default when bound to loopback:
-   * localhost, 127.0.0.1, ::1 (a DNS-rebinding page sends its own name); otherwise any.
+   * Host header names accepted besides loopback names and IP literals (`*` = any, an explicit choice).
+   * A DNS-rebinding page sends its own hostname, so names are refused unless listed; an IP literal cannot
+   * be rebound (a page from that address is the node's own origin). Default: none, whatever the bind address.
    */
   readonly allowedHosts?: readonly string[];
   /** Time a client gets to send the request headers. Default 10 s. */
@@ -79,10 +81,6 @@ export interface RpcHttpAddress {
 type RouteHandler = (req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => void | Promise<void>;
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '::1'];
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
 
 // "example.org:8545" -> "example.org", "[::1]:8545" -> "::1"
 function hostnameOf(hostHeader: string): string {
@@ -144,7 +142,7 @@ export class RpcHttpServer implements Startable {
       port: options.port ?? 0,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       corsOrigins: options.corsOrigins ?? [],
-      allowedHosts: options.allowedHosts ?? (isLoopback(host) ? [...new Set([...LOOPBACK_HOSTS, host])] : ['*']),
+      allowedHosts: [...new Set([...LOOPBACK_HOSTS, ...(options.allowedHosts ?? [])])],
       headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 5_000,
@@ -416,7 +414,8 @@ export class RpcHttpServer implements Startable {
 
   #hostAllowed(hostHeader: string): boolean {
     const allowed = this.#options.allowedHosts;
-    return allowed.includes('*') || allowed.includes(hostnameOf(hostHeader));
+    const name = hostnameOf(hostHeader);
+    return allowed.includes('*') || allowed.includes(name) || isIP(name) !== 0;
   }
 
   // No header: an ordinary caller. A header that does not match: refused outright,

@@ -83,6 +83,7 @@ export const RECORD: RecordJson = {
   id: H('31'),
   owner: H('32'),
   createdAt: 4,
+  erasedAt: null,
   policy: '0102',
   policySource: 'allow read if granted(requester, action)',
   versions: [{ version: 0, commitment: H('33'), size: 10, contentType: 'application/fhir+json', author: H('32'), addedAt: 4 }],

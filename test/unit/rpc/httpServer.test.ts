@@ -372,7 +372,7 @@ describe('Host header (DNS rebinding)', () => {
     });
   }
 
-  it('on loopback accepts localhost names only, unless configured', async () => {
+  it('answers loopback names and IP addresses, and other names only when configured (DNS rebinding)', async () => {
     const { server } = await startServer();
     const port = server.address.port;
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'LOCALHOST']) {
@@ -382,9 +382,12 @@ describe('Host header (DNS rebinding)', () => {
     expect(rebound.status).toBe(403);
     expect(JSON.parse(rebound.body)).toMatchObject({ error: { code: -32001, data: { reason: 'HOST_NOT_ALLOWED' } } });
 
+    // An IP literal cannot be rebound: a page served from that address is the node's own origin.
+    expect((await postWithHost(port, `10.1.2.3:${port}`)).status).toBe(200);
     const { server: open } = await startServer({ allowedHosts: ['node.hospital.example'] });
     expect((await postWithHost(open.address.port, 'node.hospital.example')).status).toBe(200);
-    expect((await postWithHost(open.address.port, 'localhost')).status).toBe(403);
+    expect((await postWithHost(open.address.port, 'localhost')).status).toBe(200);
+    expect((await postWithHost(open.address.port, 'attacker.example')).status).toBe(403);
   });
 });
 
