@@ -80,13 +80,14 @@ export function parseValidateBenchArgs(args: readonly string[], defaultOutDir: s
 }
 
 const median = (xs: readonly number[]): number => {
+  if (xs.length === 0) return Number.NaN;
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 const rate = (txs: number, ms: number): number => (txs * 1000) / ms;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+const pct = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)} %`);
 const times = (x: number): string => `${x.toFixed(2)}x`;
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
@@ -99,6 +100,8 @@ interface RunFigures {
   /** Each phase's median time as a share of the median block time. */
   readonly phases: Record<string, number>;
   readonly peakRssMiB: number;
+  /** The raw verify ceiling sampled just before and just after this run (the machine is shared: load drifts). */
+  ceiling: { workers1: number; workers2: number };
 }
 
 interface WorkloadReport {
@@ -164,7 +167,7 @@ function figures(result: ValidationResult, peakRssMiB: number): RunFigures {
   phaseMs.decodeAndHashing = median(result.timings.map((t) => t.decode + t.txRoot));
   const phases: Record<string, number> = {};
   for (const [name, value] of Object.entries(phaseMs)) phases[name] = value / ms;
-  return { txPerSec: rate(result.txsPerBlock, ms), msPerBlock: ms, phaseMs, phases, peakRssMiB };
+  return { txPerSec: rate(result.txsPerBlock, ms), msPerBlock: ms, phaseMs, phases, peakRssMiB, ceiling: { workers1: Number.NaN, workers2: Number.NaN } };
 }
 
 async function measureWorkload(workload: Workload, rss: RssPeak, log: (line: string) => void): Promise<WorkloadReport> {
@@ -173,26 +176,37 @@ async function measureWorkload(workload: Workload, rss: RssPeak, log: (line: str
   await Promise.all(pools.map((p) => p.start()));
   const ceilings: number[][] = [[], []];
   const mainThread: number[] = [];
-  // The ceiling is sampled between the import runs, so both see the same machine.
+  const rounds: { workers1: number[]; workers2: number[] }[] = [];
+  // The ceiling is sampled before, between and after the import runs; each run is compared with the samples
+  // on either side of it.
   const sampleCeiling = async (): Promise<void> => {
+    const round = { workers1: [] as number[], workers2: [] as number[] };
     for (const txs of blocksTxs) {
       mainThread.push(mainThreadVerifyRate(txs));
-      for (let p = 0; p < pools.length; p++) ceilings[p]!.push(await pools[p]!.measure(txs));
+      round.workers1.push(await pools[0]!.measure(txs));
+      round.workers2.push(await pools[1]!.measure(txs));
     }
+    ceilings[0]!.push(...round.workers1);
+    ceilings[1]!.push(...round.workers2);
+    rounds.push(round);
   };
+  const runs: RunFigures[] = [];
   const loadBefore = load();
   const run = async (workers: number, warm: boolean, pipelined: boolean): Promise<RunFigures> => {
-    await sampleCeiling();
+    if (rounds.length === runs.length) await sampleCeiling();
     rss.takeRunPeak();
     const result = figures(await runValidation(workload, { workers, warm, pipelined, onBlock: () => rss.sample() }), rss.takeRunPeak());
+    runs.push(result);
+    await sampleCeiling();
+    const [before, after] = [rounds[rounds.length - 2]!, rounds[rounds.length - 1]!];
+    result.ceiling = { workers1: median([...before.workers1, ...after.workers1]), workers2: median([...before.workers2, ...after.workers2]) };
     const label = `${warm ? 'warm' : 'cold'}, ${workers} worker${workers > 1 ? 's' : ' '}, ${pipelined ? 'pipelined' : 'block by block'}`;
-    log(`    ${label.padEnd(34)} ${fmt(result.txPerSec).padStart(8)} tx/s  ${result.msPerBlock.toFixed(1).padStart(6)} ms/block  (load ${load()})`);
+    log(`    ${label.padEnd(34)} ${fmt(result.txPerSec).padStart(8)} tx/s  ${result.msPerBlock.toFixed(1).padStart(6)} ms/block  (raw ceiling around it: ${fmt(result.ceiling.workers1)}/s 1w, ${fmt(result.ceiling.workers2)}/s 2w; load ${load()})`);
     return result;
   };
   try {
     const sequential = { cold1: await run(1, false, false), cold2: await run(2, false, false), warm2: await run(2, true, false) };
     const pipelined = { cold1: await run(1, false, true), cold2: await run(2, false, true), warm2: await run(2, true, true) };
-    await sampleCeiling();
     const ceiling = { mainThread: median(mainThread), workers1: median(ceilings[0]!), workers2: median(ceilings[1]!) };
     log(`    raw verify ceiling: 1 worker ${fmt(ceiling.workers1)}/s, 2 workers ${fmt(ceiling.workers2)}/s, main thread ${fmt(ceiling.mainThread)}/s (median of ${mainThread.length} blocks)`);
     return {
@@ -219,11 +233,12 @@ function judge(report: WorkloadReport, eth: ValidateBenchReport['ethereumjs']): 
   const { ceiling } = report;
   const { cold1, cold2, warm2 } = report.pipelined;
   const r = report.ratios;
-  r.coldVsCeiling2 = cold2.txPerSec / ceiling.workers2;
-  r.sequentialColdVsCeiling2 = report.sequential.cold2.txPerSec / ceiling.workers2;
+  r.coldVsCeiling2 = cold2.txPerSec / cold2.ceiling.workers2;
+  r.coldVsCeiling2WholeRunMedian = cold2.txPerSec / ceiling.workers2;
+  r.sequentialColdVsCeiling2 = report.sequential.cold2.txPerSec / report.sequential.cold2.ceiling.workers2;
   r.sequentialWorkers2VsWorkers1 = report.sequential.cold2.txPerSec / report.sequential.cold1.txPerSec;
   r.sequentialWarmVsCold = report.sequential.warm2.txPerSec / report.sequential.cold2.txPerSec;
-  r.cold1VsCeiling1 = cold1.txPerSec / ceiling.workers1;
+  r.cold1VsCeiling1 = cold1.txPerSec / cold1.ceiling.workers1;
   r.workers2VsWorkers1 = cold2.txPerSec / cold1.txPerSec;
   r.warmVsCold = warm2.txPerSec / cold2.txPerSec;
   r.vsEthereumjsInstalled = eth?.installed ? cold2.txPerSec / eth.installed : null;
@@ -232,7 +247,7 @@ function judge(report: WorkloadReport, eth: ValidateBenchReport['ethereumjs']): 
   r.decodeAndHashingShare = cold2.phases.decodeAndHashing!;
   const t = report.targets;
   const check = (name: string, value: number | null, target: string, met: (v: number) => boolean): void => {
-    t[name] = { value, target, met: value === null ? null : met(value) };
+    t[name] = { value: value === null || Number.isNaN(value) ? null : value, target, met: value === null || Number.isNaN(value) ? null : met(value) };
   };
   check('cold validation vs 2-worker raw verify ceiling', r.coldVsCeiling2, '>= 80 %', (v) => v >= 0.8);
   check('2 workers vs 1 worker', r.workers2VsWorkers1, '>= 1.8x', (v) => v >= 1.8);
@@ -290,7 +305,7 @@ export async function runValidateBench(options: ValidateBenchOptions, log: (line
   log(`Throughput (tx/s, median block; load average at start ${loadStart}, at end ${loadEnd})`);
   log(
     textTable(
-      ['workload', 'import', 'cold 1w', 'cold 2w', 'warm 2w', 'ceiling 1w', 'ceiling 2w', 'cold 2w / ceiling 2w', '2w / 1w', 'warm / cold', 'ms/block cold 2w', 'peak RSS'],
+      ['workload', 'import', 'cold 1w', 'cold 2w', 'warm 2w', 'ceiling 1w*', 'ceiling 2w*', 'cold 2w / ceiling 2w', '2w / 1w', 'warm / cold', 'ms/block cold 2w', 'peak RSS'],
       workloads.flatMap((w) =>
         (['sequential', 'pipelined'] as const).map((mode) => {
           const f = w[mode];
@@ -300,9 +315,9 @@ export async function runValidateBench(options: ValidateBenchOptions, log: (line
             fmt(f.cold1.txPerSec),
             fmt(f.cold2.txPerSec),
             fmt(f.warm2.txPerSec),
-            fmt(w.ceiling.workers1),
-            fmt(w.ceiling.workers2),
-            pct(f.cold2.txPerSec / w.ceiling.workers2),
+            fmt(f.cold1.ceiling.workers1),
+            fmt(f.cold2.ceiling.workers2),
+            pct(f.cold2.txPerSec / f.cold2.ceiling.workers2),
             times(f.cold2.txPerSec / f.cold1.txPerSec),
             times(f.warm2.txPerSec / f.cold2.txPerSec),
             f.cold2.msPerBlock.toFixed(1),
@@ -312,6 +327,7 @@ export async function runValidateBench(options: ValidateBenchOptions, log: (line
       ),
     ),
   );
+  log('* the raw sodium-native verify ceiling sampled on the same blocks just before and after that run (1w: the cold 1w run; 2w: the cold 2w run)');
   log(`raw verify on the main thread, one signature after another: ${workloads.map((w) => `${w.workload} ${fmt(w.ceiling.mainThread)}/s`).join(', ')}`);
   log('');
   log('Where the time goes, cold, 2 workers (median ms per block in each phase, and its share of the block time).');
@@ -325,7 +341,7 @@ export async function runValidateBench(options: ValidateBenchOptions, log: (line
           return [
             w.workload,
             mode === 'sequential' ? 'block by block' : 'pipelined',
-            ...[...PHASES, 'decodeAndHashing'].map((p) => `${f.phaseMs[p]!.toFixed(1)} ${pct(f.phases[p]!).padStart(6)}`),
+            ...[...PHASES, 'decodeAndHashing'].map((p) => (Number.isNaN(f.phaseMs[p]!) ? 'n/a' : `${f.phaseMs[p]!.toFixed(1)} ${pct(f.phases[p]!).padStart(6)}`)),
             `${f.msPerBlock.toFixed(1)} ms`,
           ];
         }),
@@ -383,11 +399,11 @@ export async function runValidateBench(options: ValidateBenchOptions, log: (line
   const groups: BarGroup[] = workloads.map((w) => ({
     title: `${w.workload} transactions per block`,
     bars: [
-      { label: 'raw verify ceiling, 2 workers', value: w.ceiling.workers2, kind: 'ceiling' },
+      { label: 'raw verify ceiling, 2 workers', value: w.pipelined.cold2.ceiling.workers2, kind: 'ceiling' },
       { label: 'medchain cold, 2 workers, pipelined', value: w.pipelined.cold2.txPerSec, kind: 'ours' },
       { label: 'medchain cold, 2 workers, block by block', value: w.sequential.cold2.txPerSec, kind: 'ours' },
       { label: 'medchain warm, 2 workers, pipelined', value: w.pipelined.warm2.txPerSec, kind: 'warm' },
-      { label: 'raw verify ceiling, 1 worker', value: w.ceiling.workers1, kind: 'ceiling' },
+      { label: 'raw verify ceiling, 1 worker', value: w.pipelined.cold1.ceiling.workers1, kind: 'ceiling' },
       { label: 'medchain cold, 1 worker, pipelined', value: w.pipelined.cold1.txPerSec, kind: 'ours' },
     ],
   }));
