@@ -167,7 +167,11 @@ export async function openIdentity(file: IdentityFile, passphrase: string, onPro
     }
     const keyPair = keyPairFromSeed(seed);
     seed.fill(0);
-    if (!bytesEqual(keyPair.publicKey, publicKey)) throw tampered();
+    if (!bytesEqual(keyPair.publicKey, publicKey)) {
+      keyPair.secretKey.fill(0);
+      keyPair.seed.fill(0);
+      throw tampered();
+    }
     return keyPair;
   } finally {
     derived.key.fill(0);

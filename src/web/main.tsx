@@ -18,7 +18,7 @@ wsUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
 const changes = new EventTarget();
 const storedLock = Number(localStorage.getItem('medchain.lockAfterMs'));
 const session = new KeySession({
-  lockAfterMs: Number.isSafeInteger(storedLock) && storedLock >= 60_000 ? storedLock : DEFAULT_LOCK_AFTER_MS,
+  lockAfterMs: Number.isSafeInteger(storedLock) && storedLock >= 60_000 && storedLock <= 86_400_000 ? storedLock : DEFAULT_LOCK_AFTER_MS,
   clock: { now: () => Date.now(), setTimer: (cb, ms) => setTimeout(cb, ms), clearTimer: (h) => clearTimeout(h as number) },
   onChange: () => changes.dispatchEvent(new Event(IDENTITIES_CHANGED)),
 });

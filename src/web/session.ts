@@ -29,6 +29,8 @@ export class KeySession {
   readonly #keys = new Map<string, KeyPair>();
   #lockAfterMs: number;
   #lastActivity: number;
+  /** Counts locks, so an unlock that was in progress across a lock can tell and give up. */
+  #locks = 0;
   #timer: unknown = undefined;
 
   constructor(options: SessionOptions) {
@@ -79,8 +81,14 @@ export class KeySession {
     this.#lastActivity = this.#clock.now();
   }
 
+  /** Changes whenever anything is locked (read it before a slow unlock, compare after). */
+  get lockCount(): number {
+    return this.#locks;
+  }
+
   /** Locks one account, or every account; their keys are zero-filled. */
   lock(account?: string): void {
+    this.#locks++;
     const accounts = account === undefined ? [...this.#keys.keys()] : [account];
     let changed = false;
     for (const id of accounts) {

@@ -18,7 +18,9 @@ export function PassphraseField({ label, value, onInput, autoFocus = false, newP
     class: 'input',
     value,
     onInput: (e: Event) => onInput((e.currentTarget as HTMLInputElement).value),
-    autoComplete: newPassphrase ? 'new-password' : 'current-password',
+    // Not offered to the password manager: a passphrase saved in the same browser profile as the encrypted
+    // key would undo both the encryption at rest and the idle lock.
+    autoComplete: 'off',
     autoFocus,
     spellcheck: false,
     autoCapitalize: 'off',

@@ -22,8 +22,19 @@ export interface NewIdentity {
   readonly onProgress?: (fraction: number) => void;
 }
 
+/**
+ * Keys are handled only in a secure context (HTTPS, or the node on localhost): over plain HTTP from another
+ * machine, anyone on the path could change the page and take the passphrase and the key.
+ */
+export function requireSecureContext(): void {
+  if ((globalThis as { isSecureContext?: boolean }).isSecureContext === false) {
+    throw new Error('This page was not loaded over HTTPS (or from this computer), so it cannot be trusted with keys. Ask the hospital for the https:// address of its node.');
+  }
+}
+
 /** Creates an identity from fresh random bytes (or a given seed, for imports), stores it encrypted and unlocks it. */
 export async function createIdentity(services: Services, input: NewIdentity, seed?: Uint8Array): Promise<IdentityFile> {
+  requireSecureContext();
   // A seed drawn here is wiped here; a seed passed in belongs to the caller (it may retry after a refusal).
   const ownSeed = seed ?? services.random(SEED_LENGTH);
   try {
@@ -45,7 +56,16 @@ export function importIdentityFile(services: Services, file: IdentityFile): void
 
 /** Decrypts an identity into the session. */
 export async function unlockIdentity(services: Services, file: IdentityFile, passphrase: string, onProgress?: (fraction: number) => void): Promise<void> {
+  requireSecureContext();
+  const locks = services.session.lockCount;
   const keyPair = await openIdentity(file, passphrase, onProgress);
+  // Locked (by the user, the idle timer or leaving the page) while the passphrase was being checked: the
+  // lock wins, the key is wiped and never enters the session.
+  if (services.session.lockCount !== locks) {
+    keyPair.secretKey.fill(0);
+    keyPair.seed.fill(0);
+    throw new Error('The identity was locked while it was being unlocked; unlock it again.');
+  }
   services.session.unlock(keyPair);
   changed(services);
 }

@@ -5,6 +5,8 @@
 import type { MedchainRpc } from '../../client/rpcClient.ts';
 import { rpcCall, type BlockJson, type IdentityJson, type RecordJson, type TransactionJson, type TransactionLookup } from '../../client/rpcClient.ts';
 import type { Route } from './routes.ts';
+import { fromHex, toHex } from '../../codec/bytes.ts';
+import { keyPairFromSeed } from '../../crypto/ed25519.ts';
 
 export type QueryKind =
   | { readonly kind: 'height'; readonly height: number }
@@ -56,6 +58,13 @@ export async function resolveSearch(rpc: MedchainRpc, text: string, knownAccount
       return block === null ? { nothing: `There is no block at height ${query.height} yet.` } : { found: { page: 'block', id: String(query.height) } };
     }
     case 'hash': {
+      // A seed looks like any other 64 hex digits. If this one is the secret of an identity in this browser,
+      // stop before anything leaves the page.
+      const derived = toHex(keyPairFromSeed(fromHex(query.hex)!).publicKey);
+      const own = knownAccounts.find((a) => a.id === derived);
+      if (own !== undefined) {
+        return { nothing: 'That is the secret seed of one of your identities, not something to search for. Nothing was sent. Never paste it anywhere; if someone else has seen it, make a new identity.' };
+      }
       const [block, tx, identity, record] = await rpc.batch(
         [
           rpcCall<BlockJson | null>('chain_getBlock', { block: query.hex }),
