@@ -37,6 +37,10 @@ export interface RpcWsServerOptions {
   readonly corsOrigins?: readonly string[];
   /** Open connections at most; further upgrades get 503. Default 256. */
   readonly maxConnections?: number;
+  /** Open connections from one remote address at most. Default 32. */
+  readonly maxConnectionsPerAddress?: number;
+  /** Loopback clients (the operator, a local proxy) are not held to maxConnectionsPerAddress. Default true. */
+  readonly loopbackExempt?: boolean;
   /** Largest message; a bigger one closes the connection with 1009. Default 1 MiB. */
   readonly maxMessageBytes?: number;
   /** Bytes waiting to be sent to one client beyond which it is closed with 1008 instead of buffered. Default 4 MiB. */
@@ -107,6 +111,8 @@ export class RpcWsServer implements Startable {
     this.#options = {
       corsOrigins: options.corsOrigins ?? [],
       maxConnections: options.maxConnections ?? 256,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 32,
+      loopbackExempt: options.loopbackExempt ?? true,
       maxMessageBytes: options.maxMessageBytes ?? MIB,
       maxBufferedBytes: options.maxBufferedBytes ?? 4 * MIB,
       messagesPerSecond: options.messagesPerSecond ?? 100,
@@ -214,6 +220,16 @@ export class RpcWsServer implements Startable {
       });
       return;
     }
+    const remote = req.socket.remoteAddress ?? '';
+    if (!(this.#options.loopbackExempt && isLoopbackAddress(remote)) && this.#countFrom(remote) >= this.#options.maxConnectionsPerAddress) {
+      refuseUpgrade(
+        socket,
+        503,
+        { reason: 'TOO_MANY_CONNECTIONS', message: `This address already has ${this.#options.maxConnectionsPerAddress} WebSocket connections to this node` },
+        { 'Retry-After': '5' },
+      );
+      return;
+    }
     if (this.#connections.size >= this.#options.maxConnections) {
       refuseUpgrade(
         socket,
@@ -225,6 +241,12 @@ export class RpcWsServer implements Startable {
     }
     // Synchronous unless the handshake is invalid (then ws answers 400 itself and never calls back).
     wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req, access));
+  }
+
+  #countFrom(remote: string): number {
+    let n = 0;
+    for (const conn of this.#connections) if (conn.ctx.remoteAddress === remote) n++;
+    return n;
   }
 
   #originAllowed(origin: string, host: string | undefined): boolean {
@@ -352,4 +374,10 @@ export class RpcWsServer implements Startable {
       if (conn.ws.readyState === WebSocket.OPEN) conn.ws.ping();
     }
   }
+}
+
+/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+function isLoopbackAddress(address: string): boolean {
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
 }

@@ -452,6 +452,18 @@ describe('WebSocket limits', () => {
     await connect(wsUrl);
   });
 
+  it('holds one address to its share of the connections (loopback exempt unless told otherwise)', async () => {
+    const { wsUrl } = await setup({ ws: { maxConnectionsPerAddress: 2, loopbackExempt: false } });
+    await connect(wsUrl);
+    await connect(wsUrl);
+    const third = await refused(wsUrl);
+    expect([third.status, third.body.error.reason]).toEqual([503, 'TOO_MANY_CONNECTIONS']);
+    expect(third.body.error.message).toContain('This address already has 2');
+    const exempt = await setup({ ws: { maxConnectionsPerAddress: 1 } });
+    await connect(exempt.wsUrl);
+    await connect(exempt.wsUrl);
+  });
+
   it('closes a connection that sends faster than the rate limit with 1008', async () => {
     const { wsUrl, ws } = await setup({ ws: { messagesPerSecond: 5, messageBurst: 10 } });
     const client = await connect(wsUrl);
