@@ -60,6 +60,16 @@ export function decodeCanonical(bytes: Uint8Array, maxBytes: number, field: stri
     throw new DecodeError(DecodeReason.Oversize, field, `${bytes.length} bytes is over the limit of ${maxBytes}`);
   }
   if (bytes.length === 0) throw new DecodeError(DecodeReason.Truncated, field, 'empty input');
+  const fast = readCanonical(bytes);
+  if (fast !== undefined) return fast;
+  return decodeCanonicalSlowly(bytes, field);
+}
+
+/**
+ * The reference decode: msgpackr parses, the value's types are checked, and re-encoding must give back the
+ * same bytes. Exported for the test that holds the fast path to it.
+ */
+export function decodeCanonicalSlowly(bytes: Uint8Array, field: string): WireValue {
   let value: WireValue;
   try {
     value = unpackr.unpack(bytes) as WireValue;
@@ -85,6 +95,130 @@ export function decodeCanonical(bytes: Uint8Array, maxBytes: number, field: stri
 }
 
 const MAX_DEPTH = 8;
+
+/**
+ * The fast path of decodeCanonical: one pass that accepts only input it can prove canonical by construction
+ * (every header the shortest form, as encodeCanonical writes it; u32 numbers; bigints as non-negative int64;
+ * ASCII strings; bins; arrays no deeper than MAX_DEPTH; nothing after the value) and returns the value msgpackr
+ * would (bins as views of `bytes`). Anything else returns undefined, and the reference decode then accepts it or
+ * says why not, so errors and their reasons never change. Blocks, transactions and state values all take this
+ * path; it avoids the reference's second encoding and byte comparison (bench:validate).
+ */
+export function readCanonical(bytes: Uint8Array): WireValue | undefined {
+  const reader = { bytes, at: 0 };
+  const value = readValue(reader, 0);
+  return value !== undefined && reader.at === bytes.length ? value : undefined;
+}
+
+interface Reader {
+  readonly bytes: Uint8Array;
+  at: number;
+}
+
+function readValue(r: Reader, depth: number): WireValue | undefined {
+  const { bytes } = r;
+  if (r.at >= bytes.length) return undefined;
+  const type = bytes[r.at++]!;
+  if (type < 0x80) return type;
+  if (type >= 0x90 && type <= 0x9f) return readArray(r, type & 0x0f, depth);
+  if (type >= 0xa0 && type <= 0xbf) return readAscii(r, type & 0x1f);
+  switch (type) {
+    case 0xc0:
+      return null;
+    case 0xc2:
+      return false;
+    case 0xc3:
+      return true;
+    case 0xc4: {
+      const n = readLength(r, 1, 0);
+      return n === undefined ? undefined : readBin(r, n);
+    }
+    case 0xc5: {
+      const n = readLength(r, 2, 0x100);
+      return n === undefined ? undefined : readBin(r, n);
+    }
+    case 0xc6: {
+      const n = readLength(r, 4, 0x10000);
+      return n === undefined ? undefined : readBin(r, n);
+    }
+    case 0xcc:
+      return readLength(r, 1, 0x80);
+    case 0xcd:
+      return readLength(r, 2, 0x100);
+    case 0xce:
+      return readLength(r, 4, 0x10000);
+    case 0xd3: {
+      if (r.at + 8 > bytes.length || bytes[r.at]! >= 0x80) return undefined;
+      let value = 0n;
+      for (let i = 0; i < 8; i++) value = (value << 8n) | BigInt(bytes[r.at + i]!);
+      r.at += 8;
+      return value;
+    }
+    case 0xd9: {
+      const n = readLength(r, 1, 0x20);
+      return n === undefined ? undefined : readAscii(r, n);
+    }
+    case 0xda: {
+      const n = readLength(r, 2, 0x100);
+      return n === undefined ? undefined : readAscii(r, n);
+    }
+    case 0xdb: {
+      const n = readLength(r, 4, 0x10000);
+      return n === undefined ? undefined : readAscii(r, n);
+    }
+    case 0xdc: {
+      const n = readLength(r, 2, 16);
+      return n === undefined ? undefined : readArray(r, n, depth);
+    }
+    case 0xdd: {
+      const n = readLength(r, 4, 0x10000);
+      return n === undefined ? undefined : readArray(r, n, depth);
+    }
+    default:
+      // Negative integers, floats, uint64, maps, extensions, 0xc1: the reference decode explains them.
+      return undefined;
+  }
+}
+
+/** A big-endian unsigned integer of `width` bytes, only if it is at least `min` (else a shorter form exists). */
+function readLength(r: Reader, width: number, min: number): number | undefined {
+  if (r.at + width > r.bytes.length) return undefined;
+  let n = 0;
+  for (let i = 0; i < width; i++) n = n * 256 + r.bytes[r.at + i]!;
+  r.at += width;
+  return n >= min ? n : undefined;
+}
+
+function readBin(r: Reader, n: number): Uint8Array | undefined {
+  if (r.at + n > r.bytes.length) return undefined;
+  const view = r.bytes.subarray(r.at, r.at + n);
+  r.at += n;
+  return view;
+}
+
+function readAscii(r: Reader, n: number): string | undefined {
+  const { bytes } = r;
+  if (r.at + n > bytes.length) return undefined;
+  let text = '';
+  for (let i = r.at; i < r.at + n; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return undefined;
+    text += String.fromCharCode(c);
+  }
+  r.at += n;
+  return text;
+}
+
+function readArray(r: Reader, n: number, depth: number): WireValue[] | undefined {
+  if (depth >= MAX_DEPTH || n > r.bytes.length - r.at) return undefined;
+  const items: WireValue[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const item = readValue(r, depth + 1);
+    if (item === undefined) return undefined;
+    items[i] = item;
+  }
+  return items;
+}
 const MAX_I64 = 0x7fffffffffffffffn;
 
 /** Why a decoded value is not a wire value, or null when it is one. */
