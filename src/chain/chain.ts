@@ -142,6 +142,8 @@ export class Chain implements Startable {
   #queue: Promise<unknown> = Promise.resolve();
   /** Imports queued behind the running one, oldest first. */
   readonly #waiting: QueuedImport[] = [];
+  /** Hash of the block whose import runs (or ran last): a block staged ahead may build on it. */
+  #importing: Hash = new Uint8Array(32);
 
   constructor(options: ChainOptions, modules: ChainModules) {
     this.genesisSpec = options.genesis;
@@ -246,6 +248,7 @@ export class Chain implements Startable {
         throw staged.error;
       }
       clock?.mark('decode', staged.decodeMs);
+      this.#importing = staged.block!.hash;
       const imported = await this.#importDecoded(staged.block!, clock, staged.signatures);
       if (clock !== undefined) onImportTimings!(clock.finish(imported.transactions.length));
       return imported;
@@ -253,9 +256,10 @@ export class Chain implements Startable {
   }
 
   /**
-   * Decodes a queued block and, when it is staged ahead of its turn and not already known, starts its
-   * signature checks (behind the current block's on the workers). Never throws a decode error: the block's
-   * own turn reports it, so errors keep their order.
+   * Decodes a queued block and, when it is staged ahead of its turn, starts its signature checks (behind the
+   * current block's on the workers) if the block is new and its parent is stored or is the block being
+   * imported: an orphan or a duplicate costs no worker time before its turn refuses it. Never throws a decode
+   * error: the block's own turn reports it, so errors keep their order.
    */
   async #stage(bytes: Uint8Array, ahead: boolean, timed: boolean): Promise<StagedImport> {
     const start = timed ? performance.now() : 0;
@@ -266,7 +270,12 @@ export class Chain implements Startable {
       return { error, block: undefined, decodeMs: 0, signatures: undefined };
     }
     const decodeMs = timed ? performance.now() - start : 0;
-    if (!ahead || (await this.#modules.store.getBlockMeta(block.hash)) !== undefined) return { error: undefined, block, decodeMs, signatures: undefined };
+    const { store } = this.#modules;
+    const worthChecking =
+      ahead &&
+      (await store.getBlockMeta(block.hash)) === undefined &&
+      (bytesEqual(block.header.parent, this.#importing) || (await store.getBlockMeta(block.header.parent)) !== undefined);
+    if (!worthChecking) return { error: undefined, block, decodeMs, signatures: undefined };
     const signatures = this.#modules.verifier.verifyTransactions(block.transactions);
     signatures.catch(() => undefined);
     return { error: undefined, block, decodeMs, signatures };

@@ -126,6 +126,22 @@ describe('Chain import pipeline: signatures checked while the block executes, th
     }
   });
 
+  it('does not check the signatures of a queued orphan ahead of its turn', async () => {
+    const p = await producer();
+    const first = await p.block(registrations('orphan/0', 5));
+    await p.block(registrations('orphan/1', 5)); // never handed to the importer
+    const orphan = await p.block(registrations('orphan/2', 5));
+    const inner = await pool();
+    let checked = 0;
+    const counting: SignatureVerifier = { verifyTransactions: (txs) => ((checked += txs.length), inner.verifyTransactions(txs)) };
+    const chain = await startChain(counting);
+    // `orphan` builds on a block this chain never gets: it waits behind `first` and is refused unchecked.
+    const results = await Promise.allSettled([chain.importBlock(first), chain.importBlock(orphan)]);
+    expect(results[0]!.status).toBe('fulfilled');
+    expect(results[1]).toMatchObject({ status: 'rejected', reason: { code: BlockErrorCode.UnknownParent } });
+    expect(checked).toBe(5);
+  });
+
   it('does not check the signatures of a queued block the chain already has', async () => {
     const p = await producer();
     const first = await p.block(registrations('known/0', 5));
