@@ -3,6 +3,9 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { formatDateTime, relativeTime, shortHex } from '../lib/format.ts';
 import { useNow } from '../lib/hooks.ts';
+import type { Tone } from '../lib/tone.ts';
+
+export type { Tone };
 
 export function Page({ title, subtitle, actions, children }: { title: string; subtitle?: ComponentChildren; actions?: ComponentChildren; children?: ComponentChildren }) {
   return (
@@ -50,8 +53,6 @@ export function Fields({ rows }: { rows: readonly (readonly [label: string, valu
     </dl>
   );
 }
-
-export type Tone = 'neutral' | 'good' | 'warn' | 'bad' | 'info';
 
 export function Badge({ tone = 'neutral', children }: { tone?: Tone; children: ComponentChildren }) {
   return <span class={`badge badge-${tone}`}>{children}</span>;

@@ -76,6 +76,7 @@ export const PURPOSES: Readonly<Record<string, string>> = {
   TREAT: 'treatment',
   ETREAT: 'emergency treatment',
   PATADMIN: 'patient administration',
+  PATRQT: "the patient's own request",
   HPAYMT: 'payment',
   HRESCH: 'research',
   PUBHLTH: 'public health',
