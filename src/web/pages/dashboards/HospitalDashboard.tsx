@@ -41,7 +41,7 @@ function NodeSection() {
   );
   const own = feed.node?.validator ?? null;
   return (
-    <>
+    <div class="columns dashboard-columns">
       <Section title="This node" id="node">
         <Fields
           rows={[
@@ -59,7 +59,7 @@ function NodeSection() {
           {({ set, names }) => <ValidatorTable set={set} names={names} own={own} />}
         </QueryView>
       </Section>
-    </>
+    </div>
   );
 }
 
@@ -135,8 +135,10 @@ function HospitalHome({ file }: { file: IdentityFile }) {
           </Notice>
         ) : (
           <>
-            <AttestForm file={file} prefill={prefill} key={prefill?.id ?? 'new'} onDone={() => { setPrefill(null); reload(); }} />
-            <AttestedDoctors file={file} doctors={doctors} onRenew={(d) => { setPrefill(d); document.getElementById('attest')?.scrollIntoView({ behavior: 'smooth' }); }} onChanged={reload} />
+            <div class="columns dashboard-columns">
+              <AttestForm file={file} prefill={prefill} key={prefill?.id ?? 'new'} onDone={() => { setPrefill(null); reload(); }} />
+              <AttestedDoctors file={file} doctors={doctors} onRenew={(d) => { setPrefill(d); document.getElementById('attest')?.scrollIntoView({ behavior: 'smooth' }); }} onChanged={reload} />
+            </div>
             <IdentitySummary file={file} identity={identity} />
           </>
         )

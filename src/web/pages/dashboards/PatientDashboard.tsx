@@ -94,8 +94,10 @@ function PatientHome({ file }: { file: IdentityFile }) {
               }}
             />
           ) : null}
-          <ShareSection file={file} records={data.records} labels={labels} recordId={shareRecord} onRecordChange={setShareRecord} onShared={reload} />
-          <AccessSection file={file} records={data.records} names={data.names} labels={labels} onChanged={reload} />
+          <div class="columns dashboard-columns">
+            <ShareSection file={file} records={data.records} labels={labels} recordId={shareRecord} onRecordChange={setShareRecord} onShared={reload} />
+            <AccessSection file={file} records={data.records} names={data.names} labels={labels} onChanged={reload} />
+          </div>
           <AccessLogSection owner={file.publicKey} data={data} labels={labels} />
           <IdentitySummary file={file} identity={data.identity} />
         </>
