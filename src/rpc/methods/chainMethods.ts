@@ -119,7 +119,10 @@ export function chainMethods(api: NodeApi): RpcMethod[] {
         let window = { fromSlot: 0, toSlot: 0 };
         if (engine instanceof PosEngine) {
           const toSlot = engine.slotOf(chain.head.header.time) ?? 0;
-          const fromSlot = Math.max(1, toSlot - STATS_SLOTS + 1);
+          // Not before the chain's first block: slots before anyone produced are not anyone's misses.
+          const first = await chain.getBlockByHeight(1);
+          const firstSlot = first === undefined ? toSlot + 1 : (engine.slotOf(first.header.time) ?? 1);
+          const fromSlot = Math.max(1, toSlot - STATS_SLOTS + 1, firstSlot);
           window = { fromSlot, toSlot };
           // The canonical blocks' slots in the window, walking back from the head.
           const filled = new Set<number>();

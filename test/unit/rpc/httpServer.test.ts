@@ -51,7 +51,7 @@ async function startServer(
 }
 
 function post(url: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  return fetch(url, { method: 'POST', body: typeof body === 'string' ? body : new Blob([body as Uint8Array<ArrayBuffer>]), headers: { 'content-type': 'application/json', ...headers } });
 }
 
 const SUBTRACT = '{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}';
