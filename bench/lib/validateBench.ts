@@ -253,6 +253,8 @@ async function measureWorkload(workload: Workload, rounds: number, rss: RssPeak,
 /** Names the runs of a row whose ceiling samples around them fell more than 10 % below the workload's median. */
 function busy(w: WorkloadReport, runs: readonly RunFigures[]): string {
   const names = ['1w', '2w', 'warm'];
+  // Two workers verify at nearly twice one worker's rate on an idle two-core machine; much less means no free core.
+  if (w.ceiling.workers2 < 1.7 * w.ceiling.workers1) return `yes: no free 2nd core (ceiling 2w/1w ${times(w.ceiling.workers2 / w.ceiling.workers1)})`;
   const flagged = runs.flatMap((r, i) => (r.ceiling.workers2 < 0.9 * w.ceiling.workers2 || r.ceiling.workers1 < 0.9 * w.ceiling.workers1 ? [names[i]!] : []));
   return flagged.length === 0 ? 'no' : `yes: ${flagged.join(', ')}`;
 }
@@ -360,7 +362,8 @@ export async function runValidateBench(options: ValidateBenchOptions, log: (line
     ),
   );
   log('* the raw sodium-native verify ceiling on the same blocks: the median of samples taken before, between and after every run of');
-  log('  the workload. busy?: a run whose ceiling samples right around it fell more than 10 % below that median (a neighbour was busy).');
+  log('  the workload. busy?: a run whose ceiling samples right around it fell more than 10 % below that median, or a workload whose');
+  log('  2-worker ceiling is under 1.7x the 1-worker one (no free second core): a neighbour was busy, and those ratios mean little.');
   log(`raw verify on the main thread, one signature after another: ${workloads.map((w) => `${w.workload} ${fmt(w.ceiling.mainThread)}/s`).join(', ')}`);
   log('');
   log('Where the time goes, cold, 2 workers (median ms per block in each phase, and its share of the block time).');
