@@ -119,6 +119,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   // From the top: a sticky header would otherwise be drawn where the page happened to be scrolled.
   await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path, fullPage: true });
+  // Every page must be usable on a phone: nothing wider than the viewport, so no sideways scrolling.
+  const [scrollWidth, viewport] = (await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')) as [number, number];
+  if (scrollWidth > viewport) throw new Error(`${name}: the page is ${scrollWidth} px wide in a ${viewport} px viewport (it scrolls sideways)`);
   return path;
 }
 
