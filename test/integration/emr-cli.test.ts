@@ -90,8 +90,9 @@ describe('EMR flow through the medchain CLI and a real node', () => {
   it('validator: lists the set and finality; stake and unstake are checked against balance and stake', async () => {
     const listed = await query('validator', 'list');
     expect(listed.code, listed.stderr).toBe(0);
-    const view = JSON.parse(listed.stdout) as { validators: { id: string; stake: string }[]; finality: { finalized: { height: number } } };
-    expect(view.validators).toEqual([{ id: toHex(keys.hospital.publicKey), stake: '1000', balance: '0' }]);
+    const view = JSON.parse(listed.stdout) as { validators: { id: string; stake: string; proposed: number }[]; finality: { finalized: { height: number } } };
+    expect(view.validators).toEqual([{ id: toHex(keys.hospital.publicKey), stake: '1000', balance: '0', proposed: expect.any(Number), missed: expect.any(Number) }]);
+    expect(view.validators[0]!.proposed).toBeGreaterThan(0);
     // The demo hospital has no unbonded balance, and cannot withdraw the chain's only stake.
     const stake = await cli('validator', 'stake', '--amount', '5', '--key', 'hospital');
     expect([stake.code, stake.stderr]).toEqual([1, expect.stringContaining('INSUFFICIENT_BALANCE')]);
