@@ -7,7 +7,7 @@ import { signTransaction } from '../codec/transaction.ts';
 import type { KeyPair } from '../crypto/ed25519.ts';
 import { getValidatorSet } from '../state/accessors.ts';
 import { justifiedAt } from '../state/finality.ts';
-import { MAX_VOTE_SPAN } from '../state/pos.ts';
+import { MAX_VOTE_SPAN, surrounds } from '../state/pos.ts';
 import { stateKey } from '../state/stateKeys.ts';
 import type { BlockHeader } from '../types/block.ts';
 import { EvidenceKind, TxType, type EvidenceBody, type Transaction, type VoteBody } from '../types/transaction.ts';
@@ -160,10 +160,6 @@ export class VotePool {
       this.#size--;
     }
   }
-}
-
-function surrounds(outer: VoteBody, inner: VoteBody): boolean {
-  return outer.sourceHeight < inner.sourceHeight && inner.targetHeight < outer.targetHeight;
 }
 
 export interface VoterModules {

@@ -60,6 +60,13 @@ export function assembleBlock(header: BlockHeader, transactions: readonly Transa
 }
 
 /** Strictly decodes a block: the outer array, the header, then every transaction. */
+/** A block's header, header bytes and hash, without decoding its transactions (for checks that need only the header). */
+export function decodeBlockHeader(input: Uint8Array): Pick<Block, 'header' | 'headerBytes' | 'hash'> {
+  const [headerValue] = expectArray(decodeCanonical(plain(input), MAX_BLOCK_BYTES, 'block'), 2, 'block');
+  const headerBytes = expectBytesUpTo(headerValue, MAX_HEADER_BYTES, 'block.header');
+  return { header: decodeHeader(headerBytes), headerBytes, hash: sha256(headerBytes) };
+}
+
 export function decodeBlock(input: Uint8Array): Block {
   const bytes = plain(input);
   const value = decodeCanonical(bytes, MAX_BLOCK_BYTES, 'block');
@@ -84,8 +91,8 @@ export function decodeBlock(input: Uint8Array): Block {
 
 export { DecodeError, DecodeReason };
 
-/** What a block's bytes claim about its place in the chain (decoded strictly; nothing validated). */
+/** What a block's bytes claim about its place in the chain (the header decoded strictly; nothing validated). */
 export function describeBlock(bytes: Uint8Array): { hash: Uint8Array; parentHash: Uint8Array; height: number } {
-  const block = decodeBlock(bytes);
-  return { hash: block.hash, parentHash: block.header.parent, height: block.header.height };
+  const { header, hash } = decodeBlockHeader(bytes);
+  return { hash, parentHash: header.parent, height: header.height };
 }

@@ -7,7 +7,7 @@ import { decodeTransaction } from '../codec/transaction.ts';
 import type { ChainStatus, GossipKind, GossipVerdict, NetworkHandlers } from '../p2p/interface.ts';
 import { BlockError, BlockErrorCode, ErrorAction, TxErrorCode } from '../state/errors.ts';
 import type { Block, BlockHeader } from '../types/block.ts';
-import { decodeBlock, decodeHeader, encodeHeaderForSigning } from '../codec/block.ts';
+import { decodeBlockHeader, decodeHeader, encodeHeaderForSigning } from '../codec/block.ts';
 import { bytesEqual, toHex } from '../codec/bytes.ts';
 import { verify } from '../crypto/ed25519.ts';
 import type { Transaction } from '../types/transaction.ts';
@@ -72,7 +72,8 @@ export function createNetworkHandlers(w: NetworkWiring): NetworkHandlers {
   async function onBlock(data: Uint8Array, from: string): Promise<[GossipVerdict, string]> {
     const pos = chain.engine.kind === 'pos';
     if (pos) {
-      const block = decodeBlock(data);
+      // The header is enough here; the import decodes the transactions.
+      const block = decodeBlockHeader(data);
       const first = firstPerSlot.get(slotKey(block.header));
       if (first !== undefined && !bytesEqual(first.hash, block.hash)) {
         // [REJECT] A second header for the slot must at least carry the proposer's signature

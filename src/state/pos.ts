@@ -190,7 +190,6 @@ function checkDoubleVote(body: EvidenceBody, ctx: BlockContext): AccountId {
   if (!bytesEqual(a.tx.sender, b.tx.sender)) throw new TxError(TxErrorCode.BadEvidence, 'the two votes are from different validators');
   if (bytesEqual(a.tx.id, b.tx.id)) throw new TxError(TxErrorCode.BadEvidence, 'the two votes are the same vote');
   const sameTarget = a.body.targetHeight === b.body.targetHeight;
-  const surrounds = (x: VoteBody, y: VoteBody): boolean => x.sourceHeight < y.sourceHeight && y.targetHeight < x.targetHeight;
   // [REJECT] The votes conflict: two for one target height, or one surrounding the other
   if (!sameTarget && !surrounds(a.body, b.body) && !surrounds(b.body, a.body)) {
     throw new TxError(TxErrorCode.BadEvidence, 'the votes do not conflict (different target heights, neither surrounds the other)');
@@ -237,6 +236,11 @@ function decodeHeaderEvidence(bytes: Uint8Array, field: string, ctx: BlockContex
     throw new TxError(TxErrorCode.BadEvidence, `evidence.${field}: the seal is not the proposer's signature`);
   }
   return header;
+}
+
+/** FFG's surround rule: `outer` links from below `inner`'s source to above its target. */
+export function surrounds(outer: VoteBody, inner: VoteBody): boolean {
+  return outer.sourceHeight < inner.sourceHeight && inner.targetHeight < outer.targetHeight;
 }
 
 /** A hospital bonds part of its balance; the validator set changes `stakeDelayBlocks` later. */

@@ -14,6 +14,8 @@ const STATS_SLOTS = 256;
 /** node_ and chain_ methods. */
 export function chainMethods(api: NodeApi): RpcMethod[] {
   const { chain } = api;
+  // chain_getValidators' last walk: block hash -> its slot and proposer (only blocks within the window).
+  let recentSlots = new Map<string, { slot: number | undefined; proposer: string }>();
   return [
     defineMethod({
       name: 'node_info',
@@ -126,14 +128,25 @@ export function chainMethods(api: NodeApi): RpcMethod[] {
           window = { fromSlot, toSlot };
           // The canonical blocks' slots in the window, walking back from the head.
           const filled = new Set<number>();
+          const seen = new Map<string, { slot: number | undefined; proposer: string }>();
           for (let height = chain.head.header.height; height > 0; height--) {
-            const block = await chain.getBlockByHeight(height);
-            const slot = block === undefined ? undefined : engine.slotOf(block.header.time);
-            if (block === undefined || slot === undefined || slot < fromSlot) break;
-            filled.add(slot);
-            const s = stats.get(toHex(block.header.proposer));
+            const hash = await chain.store.getCanonicalHash(height);
+            if (hash === undefined) break;
+            const key = toHex(hash);
+            // Dashboards ask on every new head: a block already read is not read and decoded again.
+            let entry = recentSlots.get(key);
+            if (entry === undefined) {
+              const block = await chain.getBlockByHash(hash);
+              if (block === undefined) break;
+              entry = { slot: engine.slotOf(block.header.time), proposer: toHex(block.header.proposer) };
+            }
+            seen.set(key, entry);
+            if (entry.slot === undefined || entry.slot < fromSlot) break;
+            filled.add(entry.slot);
+            const s = stats.get(entry.proposer);
             if (s !== undefined) s.proposed++;
           }
+          recentSlots = seen;
           for (let slot = fromSlot; slot <= toSlot; slot++) {
             if (filled.has(slot)) continue;
             const proposer = proposerForSlot(set, slot);
