@@ -18,6 +18,7 @@ export const NODE_FLAG_OPTIONS = {
   'p2p-listen': { type: 'string' },
   bootstrap: { type: 'string' },
   'max-peers': { type: 'string' },
+  'added-delay-ms': { type: 'string' },
   'no-p2p': { type: 'boolean' },
 } as const;
 
@@ -36,6 +37,7 @@ export const NODE_FLAG_HELP: [string, string][] = [
   ['--p2p-listen <addrs>', 'comma-separated multiaddrs to listen on (default /ip4/127.0.0.1/tcp/30333)'],
   ['--bootstrap <addrs>', 'comma-separated peer multiaddrs (with /p2p/<id>) to connect to'],
   ['--max-peers <n>', 'connected peers at most (default 50)'],
+  ['--added-delay-ms <ms>', 'consensus lab: hold every inbound gossip message and request this long (default 0)'],
   ['--no-p2p', 'do not join the network (a one-node chain)'],
 ];
 
@@ -58,6 +60,7 @@ export async function configFromFlags(values: NodeFlagValues, defaultDatadir: st
     'p2p.listen': values['p2p-listen'],
     'p2p.bootstrap': values.bootstrap,
     'p2p.maxPeers': values['max-peers'],
+    'p2p.addedDelayMs': values['added-delay-ms'],
     'p2p.enabled': values['no-p2p'] === true ? false : undefined,
   };
   const datadir = (values.datadir ?? (envLayer.datadir as string | undefined) ?? defaultDatadir);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { DEFAULT_MEMPOOL_OPTIONS, type MempoolOptions } from '../chain/mempool.ts';
+import { MAX_ADDED_DELAY_MS } from './addedDelay.ts';
 
 /** Everything a node needs to start. Precedence: command line > environment > TOML file > defaults. */
 export interface NodeConfig {
@@ -32,6 +33,11 @@ export interface NodeConfig {
     readonly bootstrap: readonly string[];
     /** Connected peers at most (inbound and outbound together). */
     readonly maxPeers: number;
+    /**
+     * Consensus lab only: ms every inbound gossip message and request waits before it is handled, to emulate
+     * a longer link (node/addedDelay.ts). 0 on any real node.
+     */
+    readonly addedDelayMs: number;
   };
 }
 
@@ -70,6 +76,7 @@ const SETTINGS = {
   'p2p.listen': { type: 'list', env: 'MEDCHAIN_P2P_LISTEN' },
   'p2p.bootstrap': { type: 'list', env: 'MEDCHAIN_P2P_BOOTSTRAP' },
   'p2p.maxPeers': { type: 'integer', env: 'MEDCHAIN_P2P_MAX_PEERS' },
+  'p2p.addedDelayMs': { type: 'integer', env: 'MEDCHAIN_P2P_ADDED_DELAY_MS' },
 } as const;
 type SettingKey = keyof typeof SETTINGS;
 
@@ -97,6 +104,7 @@ function defaults(datadir: string): Record<SettingKey, unknown> {
     'p2p.listen': [`/ip4/127.0.0.1/tcp/${DEFAULT_P2P_PORT}`],
     'p2p.bootstrap': [],
     'p2p.maxPeers': 50,
+    'p2p.addedDelayMs': 0,
   };
 }
 
@@ -164,6 +172,11 @@ export function resolveConfig(layers: readonly { source: string; values: ConfigL
     if (n < 1) throw new ConfigError(`${sources[key] ?? 'default'}: ${key} must be at least 1`);
     return n;
   };
+  const atMost = (key: SettingKey, max: number): number => {
+    const n = get<number>(key);
+    if (n > max) throw new ConfigError(`${sources[key] ?? 'default'}: ${key} must be at most ${max}, got ${n}`);
+    return n;
+  };
   return {
     datadir,
     genesis: resolve(get<string>('genesis')),
@@ -189,6 +202,7 @@ export function resolveConfig(layers: readonly { source: string; values: ConfigL
       listen: get('p2p.listen'),
       bootstrap: get('p2p.bootstrap'),
       maxPeers: positive('p2p.maxPeers'),
+      addedDelayMs: atMost('p2p.addedDelayMs', MAX_ADDED_DELAY_MS),
     },
   };
 }

@@ -31,6 +31,7 @@ import { EvidenceReporter, VotePool, Voter } from '../chain/votes.ts';
 import { Libp2pNetwork } from '../p2p/libp2pNetwork.ts';
 import { Syncer } from '../p2p/sync.ts';
 import { createNetworkHandlers, submitVote } from './networkHandlers.ts';
+import { withAddedDelay } from './addedDelay.ts';
 import { NodeMetrics } from './metrics.ts';
 import { healthRoutes, peersRequired } from './health.ts';
 import { describeBlock } from '../codec/block.ts';
@@ -189,7 +190,7 @@ export class MedchainNode implements Startable {
       return block;
     };
     if (config.p2p.enabled) {
-      const handlers = createNetworkHandlers({
+      const handlers = withAddedDelay(createNetworkHandlers({
         chain,
         mempool,
         votes,
@@ -200,7 +201,7 @@ export class MedchainNode implements Startable {
         onPeerStatus: (peer, status) => syncer?.onPeerStatus(peer, status),
         onVerdict: (kind, verdict) => metrics.gossip(kind, verdict),
         importBlock,
-      });
+      }), config.p2p.addedDelayMs);
       network = new Libp2pNetwork(
         { chainId: genesis.chainId, genesisHash: chain.genesisHash, datadir: config.datadir, listen: config.p2p.listen, bootstrap: config.p2p.bootstrap, maxPeers: config.p2p.maxPeers },
         { handlers, logger: logger.child({ module: 'p2p' }), clock: this.#clock },
