@@ -34,7 +34,7 @@ export function applyBlock(pre: StateReader, block: Block, parentStateRoot: Hash
       throw error;
     }
   });
-  return finish(pre, overlay, block.header.height, parentStateRoot);
+  return finish(overlay, block.header.height, parentStateRoot);
 }
 
 /** A transaction left out of a block being built, and why. */
@@ -73,12 +73,11 @@ export function buildBlockContents(
     overlay.merge(attempt);
     included.push(tx);
   }
-  return { ...finish(pre, overlay, ctx.height, parentStateRoot), included, excluded };
+  return { ...finish(overlay, ctx.height, parentStateRoot), included, excluded };
 }
 
 /** `overlay` sits directly on `pre`, so the undo log is `pre`'s value of each written key (sorted once, here). */
-function finish(pre: StateReader, overlay: StateOverlay, height: number, parentStateRoot: Hash): BlockExecution {
-  const writes = overlay.writes();
-  const undo = writes.map(({ key }): StateEntry => ({ key, value: pre.get(key) ?? null }));
+function finish(overlay: StateOverlay, height: number, parentStateRoot: Hash): BlockExecution {
+  const { writes, undo } = overlay.writesAndUndo();
   return { writes, undo, stateRoot: nextStateRoot(parentStateRoot, height, writes) };
 }
