@@ -96,8 +96,21 @@ interface Attachment {
 /** An importBlock call waiting for its turn; `staged` is set once its decode (and checks) started early. */
 interface QueuedImport {
   readonly bytes: Uint8Array;
+  readonly signaturesTrusted: boolean;
   staged: Promise<StagedImport> | undefined;
 }
+
+export interface ImportOptions {
+  /**
+   * The caller vouches for this block's transaction signatures, so they are not checked: set only by sync
+   * for a block whose hash is on the header chain of the operator's trusted checkpoint (sync.assumeValid;
+   * like Bitcoin Core's assumevalid). Every other rule, the proposer's seal and execution included, is checked.
+   */
+  readonly signaturesTrusted?: boolean;
+}
+
+/** The verdict of signature checks skipped for a trusted block: no invalid transaction (-1). */
+const TRUSTED_SIGNATURES: Promise<number> = Promise.resolve(-1);
 
 /** A decoded block (or its decode error) and, when staged ahead, its signature checks in flight. */
 interface StagedImport {
@@ -235,14 +248,14 @@ export class Chain implements Startable {
    * (a range from sync, a file import) gets that block decoded and its signatures checked while this one
    * finishes and commits.
    */
-  importBlock(bytes: Uint8Array): Promise<Block> {
-    const queued: QueuedImport = { bytes, staged: undefined };
+  importBlock(bytes: Uint8Array, options: ImportOptions = {}): Promise<Block> {
+    const queued: QueuedImport = { bytes, signaturesTrusted: options.signaturesTrusted === true, staged: undefined };
     this.#waiting.push(queued);
     return this.#serial(async () => {
       this.#waiting.splice(this.#waiting.indexOf(queued), 1);
       const { onImportTimings } = this.#modules;
       const clock = onImportTimings === undefined ? undefined : new ImportClock();
-      const staged = await (queued.staged ?? this.#stage(bytes, false, clock !== undefined));
+      const staged = await (queued.staged ?? this.#stage(queued, false, clock !== undefined));
       if (staged.error !== undefined) {
         if (staged.error instanceof DecodeError) throw new BlockError(BlockErrorCode.Decode, staged.error.message);
         throw staged.error;
@@ -261,7 +274,7 @@ export class Chain implements Startable {
    * imported: an orphan or a duplicate costs no worker time before its turn refuses it. Never throws a decode
    * error: the block's own turn reports it, so errors keep their order.
    */
-  async #stage(bytes: Uint8Array, ahead: boolean, timed: boolean): Promise<StagedImport> {
+  async #stage({ bytes, signaturesTrusted }: QueuedImport, ahead: boolean, timed: boolean): Promise<StagedImport> {
     const start = timed ? performance.now() : 0;
     let block: Block;
     try {
@@ -270,6 +283,7 @@ export class Chain implements Startable {
       return { error, block: undefined, decodeMs: 0, signatures: undefined };
     }
     const decodeMs = timed ? performance.now() - start : 0;
+    if (signaturesTrusted) return { error: undefined, block, decodeMs, signatures: TRUSTED_SIGNATURES };
     const { store } = this.#modules;
     const worthChecking =
       ahead &&
@@ -285,7 +299,7 @@ export class Chain implements Startable {
   #stageNext(): void {
     const next = this.#waiting[0];
     if (next === undefined || next.staged !== undefined) return;
-    next.staged = this.#stage(next.bytes, true, this.#modules.onImportTimings !== undefined);
+    next.staged = this.#stage(next, true, this.#modules.onImportTimings !== undefined);
     // Its own turn awaits it; a store error there is reported to that block's caller.
     next.staged.catch(() => undefined);
   }

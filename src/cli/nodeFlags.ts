@@ -19,6 +19,7 @@ export const NODE_FLAG_OPTIONS = {
   bootstrap: { type: 'string' },
   'max-peers': { type: 'string' },
   'added-delay-ms': { type: 'string' },
+  'assume-valid': { type: 'string' },
   'no-p2p': { type: 'boolean' },
 } as const;
 
@@ -38,6 +39,7 @@ export const NODE_FLAG_HELP: [string, string][] = [
   ['--bootstrap <addrs>', 'comma-separated peer multiaddrs (with /p2p/<id>) to connect to'],
   ['--max-peers <n>', 'connected peers at most (default 50)'],
   ['--added-delay-ms <ms>', 'consensus lab: hold every inbound gossip message and request this long (default 0)'],
+  ['--assume-valid <height:hash>', 'a block you trust: sync skips signature checks on the header chain that ends in it'],
   ['--no-p2p', 'do not join the network (a one-node chain)'],
 ];
 
@@ -61,6 +63,7 @@ export async function configFromFlags(values: NodeFlagValues, defaultDatadir: st
     'p2p.bootstrap': values.bootstrap,
     'p2p.maxPeers': values['max-peers'],
     'p2p.addedDelayMs': values['added-delay-ms'],
+    'sync.assumeValid': values['assume-valid'],
     'p2p.enabled': values['no-p2p'] === true ? false : undefined,
   };
   const datadir = (values.datadir ?? (envLayer.datadir as string | undefined) ?? defaultDatadir);

@@ -59,7 +59,6 @@ export function assembleBlock(header: BlockHeader, transactions: readonly Transa
   return Object.freeze({ header, headerBytes, hash: sha256(headerBytes), transactions, bytes });
 }
 
-/** Strictly decodes a block: the outer array, the header, then every transaction. */
 /** A block's header, header bytes and hash, without decoding its transactions (for checks that need only the header). */
 export function decodeBlockHeader(input: Uint8Array): Pick<Block, 'header' | 'headerBytes' | 'hash'> {
   const [headerValue] = expectArray(decodeCanonical(plain(input), MAX_BLOCK_BYTES, 'block'), 2, 'block');
@@ -67,6 +66,7 @@ export function decodeBlockHeader(input: Uint8Array): Pick<Block, 'header' | 'he
   return { header: decodeHeader(headerBytes), headerBytes, hash: sha256(headerBytes) };
 }
 
+/** Strictly decodes a block: the outer array, the header, then every transaction. */
 export function decodeBlock(input: Uint8Array): Block {
   const bytes = plain(input);
   const value = decodeCanonical(bytes, MAX_BLOCK_BYTES, 'block');
@@ -95,4 +95,10 @@ export { DecodeError, DecodeReason };
 export function describeBlock(bytes: Uint8Array): { hash: Uint8Array; parentHash: Uint8Array; height: number } {
   const { header, hash } = decodeBlockHeader(bytes);
   return { hash, parentHash: header.parent, height: header.height };
+}
+
+/** The same for an encoded header (a headers_by_range answer): its hash is the block's hash. */
+export function describeHeader(headerBytes: Uint8Array): { hash: Uint8Array; parentHash: Uint8Array; height: number } {
+  const header = decodeHeader(headerBytes);
+  return { hash: sha256(headerBytes), parentHash: header.parent, height: header.height };
 }

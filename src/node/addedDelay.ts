@@ -31,6 +31,10 @@ export function withAddedDelay(handlers: NetworkHandlers, delayMs: number): Netw
       await sleep(delayMs);
       return handlers.blockByHash(hash);
     },
+    headersByRange: async (start, count) => {
+      await sleep(delayMs);
+      return handlers.headersByRange(start, count);
+    },
     blob: async (request, from) => {
       await sleep(delayMs);
       return handlers.blob(request, from);

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { DEFAULT_MEMPOOL_OPTIONS, type MempoolOptions } from '../chain/mempool.ts';
 import { MAX_ADDED_DELAY_MS } from './addedDelay.ts';
+import { fromHex } from '../codec/bytes.ts';
+import type { TrustedCheckpoint } from '../p2p/sync.ts';
 
 /** Everything a node needs to start. Precedence: command line > environment > TOML file > defaults. */
 export interface NodeConfig {
@@ -38,6 +40,13 @@ export interface NodeConfig {
      * a longer link (node/addedDelay.ts). 0 on any real node.
      */
     readonly addedDelayMs: number;
+  };
+  readonly sync: {
+    /**
+     * A block the operator trusts, from `HEIGHT:HASH` (p2p/sync.ts TrustedCheckpoint): blocks on the header
+     * chain that ends in it are imported without checking their transaction signatures.
+     */
+    readonly assumeValid: TrustedCheckpoint | undefined;
   };
 }
 
@@ -77,6 +86,7 @@ const SETTINGS = {
   'p2p.bootstrap': { type: 'list', env: 'MEDCHAIN_P2P_BOOTSTRAP' },
   'p2p.maxPeers': { type: 'integer', env: 'MEDCHAIN_P2P_MAX_PEERS' },
   'p2p.addedDelayMs': { type: 'integer', env: 'MEDCHAIN_P2P_ADDED_DELAY_MS' },
+  'sync.assumeValid': { type: 'checkpoint', env: 'MEDCHAIN_SYNC_ASSUME_VALID' },
 } as const;
 type SettingKey = keyof typeof SETTINGS;
 
@@ -105,6 +115,7 @@ function defaults(datadir: string): Record<SettingKey, unknown> {
     'p2p.bootstrap': [],
     'p2p.maxPeers': 50,
     'p2p.addedDelayMs': 0,
+    'sync.assumeValid': undefined,
   };
 }
 
@@ -204,6 +215,7 @@ export function resolveConfig(layers: readonly { source: string; values: ConfigL
       maxPeers: positive('p2p.maxPeers'),
       addedDelayMs: atMost('p2p.addedDelayMs', MAX_ADDED_DELAY_MS),
     },
+    sync: { assumeValid: get('sync.assumeValid') },
   };
 }
 
@@ -235,5 +247,12 @@ function convert(key: SettingKey, raw: unknown, source: string): unknown {
       return LOG_LEVELS.includes(raw as LogLevel) ? raw : fail(`one of ${LOG_LEVELS.join(', ')}`);
     case 'logFormat':
       return raw === 'auto' || raw === 'json' || raw === 'pretty' ? raw : fail('auto, json or pretty');
+    case 'checkpoint': {
+      if (raw === '') return undefined;
+      const match = typeof raw === 'string' ? /^([0-9]{1,10}):(?:0x)?([0-9a-fA-F]{64})$/.exec(raw) : null;
+      const height = match === null ? NaN : Number(match[1]);
+      if (match === null || height < 1 || height > 0xffffffff) return fail('HEIGHT:HASH (a height from 1 and a 32-byte block hash in hex)');
+      return { height, hash: fromHex(match[2]!.toLowerCase())! };
+    }
   }
 }

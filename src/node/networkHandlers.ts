@@ -41,6 +41,8 @@ function slotKey(header: BlockHeader): string {
 
 /** The most blocks one range response carries (the p2p layer enforces its own limit too). */
 const MAX_RANGE = 64;
+/** Headers served per headers_by_range request at most (the protocol's limit). */
+const MAX_HEADER_RANGE = 1024;
 
 /** Mempool refusals that prove the sender sent something no honest node would forward. */
 const REJECTING_TX_CODES: ReadonlySet<string> = new Set([TxErrorCode.BadSignature, TxErrorCode.WrongChain, MempoolRejection.NotForMempool]);
@@ -156,6 +158,19 @@ export function createNetworkHandlers(w: NetworkWiring): NetworkHandlers {
 
     blockByHash(hash) {
       return chain.store.getBlock(hash);
+    },
+
+    async headersByRange(start, count) {
+      // Read from the stored blocks (no header index yet): a header is the first field of a block's bytes.
+      const out: Uint8Array[] = [];
+      const last = Math.min(start + Math.min(count, MAX_HEADER_RANGE) - 1, chain.head.header.height);
+      for (let height = start; height <= last; height++) {
+        const hash = await chain.store.getCanonicalHash(height);
+        const bytes = hash === undefined ? undefined : await chain.store.getBlock(hash);
+        if (bytes === undefined) break;
+        out.push(decodeBlockHeader(bytes).headerBytes);
+      }
+      return out;
     },
 
     async blob(request, from) {

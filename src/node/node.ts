@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Chain } from '../chain/chain.ts';
+import { Chain, type ImportOptions } from '../chain/chain.ts';
 import { Mempool } from '../chain/mempool.ts';
 import { BlockProducer } from '../chain/producer.ts';
 import { PosSealer, PowSealer, type Sealer } from '../chain/sealer.ts';
@@ -34,7 +34,7 @@ import { createNetworkHandlers, submitVote } from './networkHandlers.ts';
 import { withAddedDelay } from './addedDelay.ts';
 import { NodeMetrics } from './metrics.ts';
 import { healthRoutes, peersRequired } from './health.ts';
-import { describeBlock } from '../codec/block.ts';
+import { describeBlock, describeHeader } from '../codec/block.ts';
 import { BlobReplicator } from '../emr/replication.ts';
 import { BlobRefusal, encodeBlobRefusal } from '../codec/blobRequest.ts';
 
@@ -183,9 +183,9 @@ export class MedchainNode implements Startable {
     let syncer: Syncer | undefined;
     let network: Libp2pNetwork | undefined;
     // Every block from the network, gossiped or synced, goes through here: timed for /metrics.
-    const importBlock = async (bytes: Uint8Array) => {
+    const importBlock = async (bytes: Uint8Array, options?: ImportOptions) => {
       const started = performance.now();
-      const block = await chain.importBlock(bytes);
+      const block = await chain.importBlock(bytes, options);
       metrics.observeBlockImport((performance.now() - started) / 1000);
       return block;
     };
@@ -210,9 +210,10 @@ export class MedchainNode implements Startable {
         {},
         {
           network,
-          chain: { status: () => handlers.status(), importBlock, describeBlock },
+          chain: { status: () => handlers.status(), importBlock, describeBlock, describeHeader },
           logger: logger.child({ module: 'sync' }),
           clock: this.#clock,
+          ...(config.sync.assumeValid === undefined ? {} : { assumeValid: config.sync.assumeValid }),
         },
       );
       this.#network = network;

@@ -42,6 +42,8 @@ export interface NetworkHandlers {
   blocksByRange(start: number, count: number): Promise<Uint8Array[]>;
   /** One block by hash, any branch, as wire bytes. */
   blockByHash(hash: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Canonical block headers from height `start`, up to `count`, as their encoded bytes (fewer past the head). */
+  headersByRange(start: number, count: number): Promise<Uint8Array[]>;
   /** Answers a blob request (see emr/replication.ts); the request is signed and checked there. */
   blob(request: Uint8Array, from: string): Promise<Uint8Array>;
   /** Called when a peer's status arrives (on connect and on each status exchange). */
@@ -64,6 +66,8 @@ export interface Network extends Startable {
   requestStatus(peer: string, options?: RequestOptions): Promise<ChainStatus>;
   requestBlocksByRange(peer: string, start: number, count: number, options?: RequestOptions): Promise<Uint8Array[]>;
   requestBlockByHash(peer: string, hash: Uint8Array, options?: RequestOptions): Promise<Uint8Array | undefined>;
+  /** Encoded canonical headers from `start` (headers-first sync up to a trusted checkpoint). */
+  requestHeadersByRange(peer: string, start: number, count: number, options?: RequestOptions): Promise<Uint8Array[]>;
   requestBlob(peer: string, request: Uint8Array, options?: RequestOptions): Promise<Uint8Array>;
   peers(): PeerInfo[];
   /** Dials `multiaddr` and keeps it as a peer (lifts a ban set by removePeer). */

@@ -346,6 +346,19 @@ export class Libp2pNetwork implements Network {
     return block;
   }
 
+  async requestHeadersByRange(peer: string, start: number, count: number, options: RequestOptions = {}): Promise<Uint8Array[]> {
+    const limits = this.#limits;
+    if (!Number.isInteger(start) || start < 0 || start > 0xffffffff) throw new RangeError(`start height ${start} is not a u32`);
+    if (!Number.isInteger(count) || count < 1 || count > limits.maxHeadersPerRange) {
+      throw new RangeError(`count ${count} is not between 1 and ${limits.maxHeadersPerRange}`);
+    }
+    return this.#request(peer, ReqRespProtocol.HeadersByRange, encodeRangeRequest({ start, count }), {
+      maxChunkBytes: limits.maxHeaderBytes,
+      maxChunks: count,
+      maxTotalBytes: count * limits.maxHeaderBytes,
+    }, options);
+  }
+
   async requestBlob(peer: string, request: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
     const limits = this.#limits;
     if (request.length > limits.maxRequestBytes.blob) {
@@ -591,6 +604,16 @@ export class Libp2pNetwork implements Network {
           const hash = decodeHashRequest(body, limits.maxRequestBytes.block_by_hash);
           const block = await this.#handlers.blockByHash(hash);
           return block === undefined || block.length > limits.maxBlockBytes ? [] : [okChunk(block)];
+        }
+        case ReqRespProtocol.HeadersByRange: {
+          const { start, count } = decodeRangeRequest(body, limits.maxRequestBytes.headers_by_range, limits.maxHeadersPerRange, protocol);
+          const headers = await this.#handlers.headersByRange(start, count);
+          const chunks: ResponseChunk[] = [];
+          for (const header of headers.slice(0, count)) {
+            if (header.length > limits.maxHeaderBytes) break;
+            chunks.push(okChunk(header));
+          }
+          return chunks;
         }
         case ReqRespProtocol.Blob: {
           let blob: Uint8Array;

@@ -82,11 +82,12 @@ export function encodeRangeRequest(request: RangeRequest): Uint8Array {
   return encodeCanonical([request.start, request.count]);
 }
 
-export function decodeRangeRequest(bytes: Uint8Array, maxBytes: number, maxCount: number): RangeRequest {
-  const [start, count] = expectArray(decodeCanonical(bytes, maxBytes, 'blocks_by_range'), 2, 'blocks_by_range');
-  const request = { start: expectU32(start, 'blocks_by_range.start'), count: expectU32(count, 'blocks_by_range.count') };
+/** A blocks_by_range or headers_by_range request (the same `[start, count]`; `protocol` names the fields in errors). */
+export function decodeRangeRequest(bytes: Uint8Array, maxBytes: number, maxCount: number, protocol = 'blocks_by_range'): RangeRequest {
+  const [start, count] = expectArray(decodeCanonical(bytes, maxBytes, protocol), 2, protocol);
+  const request = { start: expectU32(start, `${protocol}.start`), count: expectU32(count, `${protocol}.count`) };
   if (request.count < 1 || request.count > maxCount) {
-    throw new DecodeError(DecodeReason.OutOfRange, 'blocks_by_range.count', `${request.count} is not between 1 and ${maxCount}`);
+    throw new DecodeError(DecodeReason.OutOfRange, `${protocol}.count`, `${request.count} is not between 1 and ${maxCount}`);
   }
   return request;
 }

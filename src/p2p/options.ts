@@ -1,5 +1,5 @@
 import type { GossipKind } from './interface.ts';
-import { MAX_BLOCK_BYTES, MAX_TX_BYTES } from '../types/primitives.ts';
+import { MAX_BLOCK_BYTES, MAX_HEADER_BYTES, MAX_TX_BYTES } from '../types/primitives.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -102,6 +102,7 @@ const LIMITS = {
     status: { inbound: 2, outbound: 2 },
     blocks_by_range: { inbound: 4, outbound: 4 },
     block_by_hash: { inbound: 8, outbound: 8 },
+    headers_by_range: { inbound: 2, outbound: 2 },
     blob: { inbound: 4, outbound: 4 },
     gossipsub: { inbound: 2, outbound: 2 },
     identify: { inbound: 1, outbound: 1 },
@@ -114,13 +115,17 @@ const LIMITS = {
 
   // ---- request / response ----
   /** Largest request of each protocol (status: empty; range: two u32; hash: 32 bytes; blob: a signed request). */
-  maxRequestBytes: { status: 16, blocks_by_range: 32, block_by_hash: 64, blob: 64 * KiB },
+  maxRequestBytes: { status: 16, blocks_by_range: 32, block_by_hash: 64, headers_by_range: 32, blob: 64 * KiB },
   /** Largest status response (three hashes, two heights, a score of up to 32 bytes). */
   maxStatusBytes: 256,
   /** Blocks asked for or served in one blocks_by_range exchange. */
   maxBlocksPerRange: 64,
+  /** Headers asked for or served in one headers_by_range exchange (at most 512 KiB: a header is at most MAX_HEADER_BYTES). */
+  maxHeadersPerRange: 1024,
   /** Largest block in a response. */
   maxBlockBytes: MAX_BLOCK_BYTES,
+  /** Largest header in a response. */
+  maxHeaderBytes: MAX_HEADER_BYTES,
   /** Total bytes of one blocks_by_range response; a server stops early (at least one block) rather than exceed it. */
   maxRangeResponseBytes: 32 * MiB,
   /** Largest blob response (an encrypted record ciphertext with its envelope). */
@@ -135,10 +140,11 @@ const LIMITS = {
     status: { ratePerSecond: 5, burst: 10 },
     blocks_by_range: { ratePerSecond: 20, burst: 40 },
     block_by_hash: { ratePerSecond: 50, burst: 100 },
+    headers_by_range: { ratePerSecond: 10, burst: 20 },
     blob: { ratePerSecond: 10, burst: 20 },
   } satisfies Record<string, RateLimit>,
   /** Whole-request deadlines (dial, send, receive every chunk), per protocol. */
-  requestTimeoutMs: { status: 5_000, blocks_by_range: 30_000, block_by_hash: 10_000, blob: 20_000 },
+  requestTimeoutMs: { status: 5_000, blocks_by_range: 30_000, block_by_hash: 10_000, headers_by_range: 20_000, blob: 20_000 },
   /** An inbound request must arrive within this after the stream opens. */
   inboundRequestReadTimeoutMs: 5_000,
   /** Answering one inbound request (handler plus writing the response) must finish within this. */

@@ -17,6 +17,7 @@ export const ReqRespProtocol = {
   Status: 'status',
   BlocksByRange: 'blocks_by_range',
   BlockByHash: 'block_by_hash',
+  HeadersByRange: 'headers_by_range',
   Blob: 'blob',
 } as const;
 export type ReqRespProtocol = (typeof ReqRespProtocol)[keyof typeof ReqRespProtocol];
@@ -25,6 +26,7 @@ const REQRESP_VERSION: Record<ReqRespProtocol, number> = {
   status: 1,
   blocks_by_range: 1,
   block_by_hash: 1,
+  headers_by_range: 1,
   blob: 1,
 };
 

@@ -19,12 +19,25 @@ export interface SyncChain {
    * Validates and imports one block. Throws BlockError: ALREADY_KNOWN is skipped, UNKNOWN_PARENT makes the
    * syncer fetch ancestors, any REJECT means the peer that served it is penalized and no longer synced from.
    */
-  importBlock(bytes: Uint8Array): Promise<unknown>;
+  importBlock(bytes: Uint8Array, options?: { readonly signaturesTrusted?: boolean }): Promise<unknown>;
   /**
    * The hash, parent hash and height a block's bytes claim (throws when they cannot be decoded). Needed to
    * walk back from a block with an unknown parent; the chain's codec knows the format, the network does not.
    */
   describeBlock(bytes: Uint8Array): BlockRef;
+  /** The same for an encoded header (headers_by_range answers). */
+  describeHeader(bytes: Uint8Array): BlockRef;
+}
+
+/**
+ * A block the operator trusts (`sync.assumeValid`, like Bitcoin Core's assumevalid): while catching up to
+ * it, the syncer first fetches the header chain that ends in it, checks every link back to our head, and
+ * then imports the blocks on that chain without checking their transaction signatures (every other rule
+ * still holds). A peer whose headers do not lead to it is synced from with every check.
+ */
+export interface TrustedCheckpoint {
+  readonly height: number;
+  readonly hash: Uint8Array;
 }
 
 export interface SyncOptions {
@@ -50,6 +63,8 @@ export interface SyncOptions {
   readonly retryPeerAfterMs: number;
   /** How long a peer that served an invalid block is not synced from. */
   readonly badPeerExclusionMs: number;
+  /** Headers per headers_by_range request (at most the protocol's 1024). */
+  readonly headersPerRequest: number;
 }
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
@@ -64,6 +79,7 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   maxParallelAncestorFetches: 2,
   retryPeerAfterMs: 10_000,
   badPeerExclusionMs: 10 * 60_000,
+  headersPerRequest: 1024,
 };
 
 export interface SyncModules {
@@ -71,6 +87,13 @@ export interface SyncModules {
   readonly chain: SyncChain;
   readonly logger: Logger;
   readonly clock: () => number;
+  readonly assumeValid?: TrustedCheckpoint;
+}
+
+/** The verified header chain of the trusted checkpoint: the hash at each height from `base` to the checkpoint. */
+interface TrustedHeaders {
+  readonly base: number;
+  readonly hashes: readonly Uint8Array[];
 }
 
 /** What `node_syncing` reports. */
@@ -116,6 +139,10 @@ export class Syncer implements Startable {
   #startingHeight = 0;
   #targetHeight = 0;
   #progress = { at: 0, height: 0 };
+  readonly #assumeValid: TrustedCheckpoint | undefined;
+  #trusted: TrustedHeaders | undefined;
+  /** Peers whose headers did not lead to the trusted checkpoint: synced from with every check. */
+  readonly #untrustedPeers = new Set<string>();
 
   constructor(options: Partial<SyncOptions>, modules: SyncModules) {
     this.#options = { ...DEFAULT_SYNC_OPTIONS, ...options };
@@ -126,7 +153,11 @@ export class Syncer implements Startable {
     this.#chain = modules.chain;
     this.#log = modules.logger;
     this.#clock = modules.clock;
+    if (this.#options.headersPerRequest < 1 || this.#options.headersPerRequest > 1024) {
+      throw new RangeError(`headersPerRequest must be between 1 and 1024, got ${this.#options.headersPerRequest}`);
+    }
     this.#startingHeight = modules.chain.status().headHeight;
+    this.#assumeValid = modules.assumeValid;
   }
 
   async start(): Promise<void> {
@@ -258,6 +289,7 @@ export class Syncer implements Startable {
         this.#log.info({ peer, from: this.#startingHeight, target: this.#statuses.get(peer)?.headHeight }, 'sync started');
       }
       const before = this.#chain.status().headHeight;
+      await this.#fetchTrustedHeaders(peer);
       await this.#syncFrom(peer);
       const after = this.#chain.status();
       if (after.headHeight === before && !this.#excluded.has(peer)) {
@@ -266,6 +298,7 @@ export class Syncer implements Startable {
       }
       if (this.#bestPeer() === undefined && !this.#again) break;
     }
+    if (this.#trusted !== undefined && this.#chain.status().headHeight >= this.#assumeValid!.height) this.#trusted = undefined;
     if (this.#syncing) {
       const height = this.#chain.status().headHeight;
       this.#log.info({ height, imported: height - this.#startingHeight }, 'sync finished');
@@ -374,14 +407,27 @@ export class Syncer implements Startable {
     await this.#importRange(peer, [head]);
   }
 
-  /** Imports blocks in order; walks back on an unknown parent. 'stop' means this peer is done for now. */
+  /**
+   * Imports blocks in order; walks back on an unknown parent. 'stop' means this peer is done for now. The
+   * whole range is queued at once, so the chain decodes the next block and checks its signatures while this
+   * one executes and commits; after a failure the blocks queued behind it are settled and, if the failure
+   * was resolved (its ancestors fetched), imported again.
+   */
   async #importRange(peer: string, blocks: readonly Uint8Array[]): Promise<ImportOutcome> {
-    for (const bytes of blocks) {
+    const imports = blocks.map((bytes) => {
+      const imported = this.#chain.importBlock(bytes, { signaturesTrusted: this.#isTrusted(bytes) });
+      imported.catch(() => undefined);
+      return imported;
+    });
+    const settleRest = (from: number): Promise<unknown> => Promise.allSettled(imports.slice(from));
+    for (let i = 0; i < blocks.length; i++) {
+      const bytes = blocks[i]!;
       if (!this.#started) return 'stop';
       try {
-        await this.#chain.importBlock(bytes);
+        await imports[i];
         continue;
       } catch (error) {
+        await settleRest(i + 1);
         if (!(error instanceof BlockError)) {
           this.#log.error({ peer, err: error }, 'block import failed (not the block\'s fault): sync paused');
           this.#exclude(peer, this.#options.retryPeerAfterMs, 'import failed');
@@ -396,7 +442,7 @@ export class Syncer implements Startable {
             this.#rejectPeer(peer, `served an undecodable block (${describeError(describeFailure)})`);
             return 'stop';
           }
-          if (await this.#importWithAncestors(peer, bytes, ref)) continue;
+          if (await this.#importWithAncestors(peer, bytes, ref)) return this.#importRange(peer, blocks.slice(i + 1));
           return 'stop';
         }
         if (error.action === ErrorAction.Reject) {
@@ -479,6 +525,87 @@ export class Syncer implements Startable {
       else this.#log.debug({ peer, code: error.code }, 'fetched block ignored');
       return 'failed';
     }
+  }
+
+  // ---- the trusted checkpoint (sync.assumeValid) ----
+
+  /**
+   * Before syncing from `peer` below the trusted checkpoint, fetches the headers from the checkpoint down to
+   * our head and checks that each is the parent of the next and the last is the checkpoint. Any failure
+   * leaves that peer to a fully checked sync. Never throws.
+   */
+  async #fetchTrustedHeaders(peer: string): Promise<void> {
+    const checkpoint = this.#assumeValid;
+    const ours = this.#chain.status().headHeight;
+    if (checkpoint === undefined || ours >= checkpoint.height || this.#untrustedPeers.has(peer)) return;
+    if (this.#trusted !== undefined && this.#trusted.base <= ours + 1) return;
+    if ((this.#statuses.get(peer)?.headHeight ?? 0) < checkpoint.height) return;
+    const distrust = (reason: string, fault: boolean): void => {
+      this.#untrustedPeers.add(peer);
+      this.#log.warn({ peer, checkpoint: checkpoint.height, reason }, 'no trusted header chain from this peer: syncing from it with every signature checked');
+      if (fault) this.#network.penalize(peer, reason);
+    };
+    const started = this.#clock();
+    const hashes: Uint8Array[] = new Array(checkpoint.height - ours);
+    let expected = checkpoint.hash;
+    let top = checkpoint.height;
+    while (top > ours) {
+      if (!this.#started) return;
+      const start = Math.max(ours + 1, top - this.#options.headersPerRequest + 1);
+      const count = top - start + 1;
+      let headers: Uint8Array[];
+      try {
+        headers = await this.#network.requestHeadersByRange(peer, start, count, { signal: this.#controller.signal });
+      } catch (error) {
+        distrust(`headers_by_range failed: ${describeError(error)}`, false);
+        return;
+      }
+      if (headers.length !== count) {
+        distrust(`asked for ${count} headers from height ${start}, got ${headers.length}`, false);
+        return;
+      }
+      for (let i = count - 1; i >= 0; i--) {
+        let ref: BlockRef;
+        try {
+          ref = this.#chain.describeHeader(headers[i]!);
+        } catch (error) {
+          distrust(`served an undecodable header (${describeError(error)})`, true);
+          return;
+        }
+        // [REJECT] headers_by_range answers with the headers of the heights asked for
+        if (ref.height !== start + i) {
+          distrust(`asked for the header at height ${start + i}, got height ${ref.height}`, true);
+          return;
+        }
+        // Not a fault: the peer may follow another branch; the checkpoint is the operator's word, not the network's.
+        if (!bytesEqual(ref.hash, expected)) {
+          distrust(`its header at height ${ref.height} is ${toHex(ref.hash)}, the trusted chain has ${toHex(expected)}`, false);
+          return;
+        }
+        hashes[ref.height - ours - 1] = ref.hash;
+        expected = ref.parentHash;
+      }
+      top = start - 1;
+    }
+    this.#trusted = { base: ours + 1, hashes };
+    this.#log.info(
+      { peer, from: ours + 1, checkpoint: checkpoint.height, ms: this.#clock() - started },
+      'header chain to the trusted checkpoint verified: its blocks are imported without signature checks',
+    );
+  }
+
+  /** True when `bytes` is a block on the verified header chain of the trusted checkpoint. */
+  #isTrusted(bytes: Uint8Array): boolean {
+    const trusted = this.#trusted;
+    if (trusted === undefined) return false;
+    let ref: BlockRef;
+    try {
+      ref = this.#chain.describeBlock(bytes);
+    } catch {
+      return false;
+    }
+    const hash = trusted.hashes[ref.height - trusted.base];
+    return hash !== undefined && bytesEqual(hash, ref.hash);
   }
 
   #rejectPeer(peer: string, reason: string): void {

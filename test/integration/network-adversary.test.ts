@@ -32,6 +32,7 @@ function permissive(): NetworkHandlers {
     status,
     blocksByRange: async () => [],
     blockByHash: async () => undefined,
+    headersByRange: async () => [],
     blob: async () => new Uint8Array(0),
     onPeerStatus: () => undefined,
   };

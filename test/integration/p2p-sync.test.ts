@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Harness, memoryLogger, waitFor, type TestNode } from '../unit/p2p/netHarness.ts';
 import { ToyChain } from '../unit/p2p/toyChain.ts';
-import { Syncer, type SyncOptions, type SyncState } from '../../src/p2p/sync.ts';
+import { Syncer, type SyncOptions, type SyncState, type TrustedCheckpoint } from '../../src/p2p/sync.ts';
 
 const harness = new Harness();
 const syncers: Syncer[] = [];
@@ -10,9 +10,9 @@ afterEach(async () => {
   await harness.stopAll();
 });
 
-function startSyncer(node: TestNode, options: Partial<SyncOptions> = {}): { syncer: Syncer; lines: Array<Record<string, unknown>> } {
+function startSyncer(node: TestNode, options: Partial<SyncOptions> = {}, assumeValid?: TrustedCheckpoint): { syncer: Syncer; lines: Array<Record<string, unknown>> } {
   const { logger, lines } = memoryLogger();
-  const syncer = new Syncer(options, { network: node.net, chain: node.chain, logger, clock: Date.now });
+  const syncer = new Syncer(options, { network: node.net, chain: node.chain, logger, clock: Date.now, ...(assumeValid === undefined ? {} : { assumeValid }) });
   syncers.push(syncer);
   // The node's wiring forwards statuses from the network to the syncer.
   const forward = node.handlers.onPeerStatus.bind(node.handlers);
@@ -118,5 +118,80 @@ describe('Syncer', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(b.chain.imports).toBe(imports);
     expect(syncer.state().syncing).toBe(false);
+  });
+});
+
+describe('Syncer with a trusted checkpoint (sync.assumeValid)', () => {
+  /** The hash of the block at `height` on `chain`'s canonical branch. */
+  const hashAt = (chain: ToyChain, height: number): Uint8Array => ToyChain.hash(chain.blocksByRange(height, 1)[0]!);
+
+  it('checks the header chain back from the checkpoint, then imports the blocks on it without signature checks', async () => {
+    const a = await harness.start();
+    a.chain.extend(300);
+    const b = await harness.start();
+    const { syncer, lines } = startSyncer(b, { headersPerRequest: 128 }, { height: 300, hash: hashAt(a.chain, 300) });
+    await syncer.start();
+    await b.net.addPeer(a.net.addresses[0]!);
+    await waitFor(() => b.chain.height === 300, 'B to reach height 300', 20_000);
+    expect(b.chain.head).toEqual(a.chain.head);
+    expect(b.chain.trustedImports).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(lines.some((line) => /header chain to the trusted checkpoint verified/.test(String(line.msg)) && line.from === 1)).toBe(true);
+  });
+
+  it('checks every block above the checkpoint', async () => {
+    const a = await harness.start();
+    a.chain.extend(300);
+    const b = await harness.start();
+    const { syncer } = startSyncer(b, {}, { height: 200, hash: hashAt(a.chain, 200) });
+    await syncer.start();
+    await b.net.addPeer(a.net.addresses[0]!);
+    await waitFor(() => b.chain.height === 300, 'B to reach height 300', 20_000);
+    expect(b.chain.trustedImports).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+
+  it('syncs with every check from a peer whose chain does not lead to the checkpoint, without blaming it', async () => {
+    const other = new ToyChain();
+    other.extend(100, 'other');
+    const a = await harness.start();
+    a.chain.extend(120);
+    const b = await harness.start();
+    const { syncer, lines } = startSyncer(b, {}, { height: 100, hash: hashAt(other, 100) });
+    await syncer.start();
+    await b.net.addPeer(a.net.addresses[0]!);
+    await waitFor(() => b.chain.height === 120, 'B to reach height 120', 20_000);
+    expect(b.chain.trustedImports).toEqual([]);
+    expect(lines.find((line) => /no trusted header chain from this peer/.test(String(line.msg)))?.reason).toMatch(/its header at height 100 is/);
+    expect(b.net.scores.score(a.net.peerId)).toBe(0);
+  });
+
+  it('checks in full a block that is not the one the verified headers name', async () => {
+    // A serves the header chain of `honest` (which leads to the checkpoint) but the blocks of its own branch.
+    const honest = new ToyChain();
+    honest.extend(50, 'honest');
+    const a = await harness.start();
+    a.chain.extend(50, 'forged');
+    a.handlers.headersByRange = async (start, count) => honest.blocksByRange(start, count);
+    const b = await harness.start();
+    const { syncer, lines } = startSyncer(b, {}, { height: 50, hash: hashAt(honest, 50) });
+    await syncer.start();
+    await b.net.addPeer(a.net.addresses[0]!);
+    await waitFor(() => b.chain.height === 50, 'B to reach height 50', 20_000);
+    expect(lines.some((line) => /header chain to the trusted checkpoint verified/.test(String(line.msg)))).toBe(true);
+    expect(b.chain.head).toEqual(a.chain.head);
+    expect(b.chain.trustedImports).toEqual([]);
+  });
+
+  it('penalizes a peer that answers headers_by_range with the wrong heights, and syncs with every check', async () => {
+    const a = await harness.start();
+    a.chain.extend(40);
+    a.handlers.headersByRange = async (start, count) => a.chain.blocksByRange(start + 1, count);
+    const b = await harness.start();
+    const { syncer, lines } = startSyncer(b, {}, { height: 30, hash: hashAt(a.chain, 30) });
+    await syncer.start();
+    await b.net.addPeer(a.net.addresses[0]!);
+    await waitFor(() => b.chain.height === 40, 'B to reach height 40', 20_000);
+    expect(b.chain.trustedImports).toEqual([]);
+    expect(lines.find((line) => /no trusted header chain/.test(String(line.msg)))?.reason).toMatch(/asked for the header at height/);
+    expect(b.net.scores.score(a.net.peerId)).toBeLessThan(0);
   });
 });

@@ -103,6 +103,25 @@ describe('Chain import pipeline: signatures checked while the block executes, th
     expect(chain.head.header.height).toBe(1);
   });
 
+  it('imports a block whose signatures its caller vouches for (a trusted checkpoint) without checking them, and checks all else', async () => {
+    const p = await producer();
+    const txs = registrations('trusted/1', 10);
+    txs[3] = badSignature(txs[3]!);
+    const forgedSig = await p.block(txs);
+    const wrongRoot = await p.forged(registrations('trusted/2', 4), (h, list) => [{ ...h, stateRoot: new Uint8Array(32).fill(7) }, list]);
+    const checked = await startChain(await pool());
+    await expect(checked.importBlock(forgedSig)).rejects.toMatchObject({ code: BlockErrorCode.BadSignature });
+    const trusting = await startChain(await pool());
+    // Queued together: the second is staged ahead of its turn with its checks skipped too.
+    const [first, second] = await Promise.allSettled([
+      trusting.importBlock(forgedSig, { signaturesTrusted: true }),
+      trusting.importBlock(wrongRoot, { signaturesTrusted: true }),
+    ]);
+    expect(first.status).toBe('fulfilled');
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: BlockErrorCode.BadStateRoot } });
+    expect(trusting.head.hash).toEqual(decodeBlock(forgedSig).hash);
+  });
+
   it('still reports a bad signature before an invalid transaction or a wrong state root, and writes nothing', async () => {
     const p = await producer();
     await p.block(registrations('order/0', 4));

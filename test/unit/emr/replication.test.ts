@@ -73,6 +73,9 @@ class LoopbackNetwork implements Network {
   requestBlockByHash(_peer: string, _hash: Uint8Array): Promise<Uint8Array | undefined> {
     throw new Error('not routed by the loopback');
   }
+  requestHeadersByRange(_peer: string, _start: number, _count: number): Promise<Uint8Array[]> {
+    throw new Error('not routed by the loopback');
+  }
 
   async requestBlob(peer: string, request: Uint8Array): Promise<Uint8Array> {
     const handler = this.#routes.get(peer);

@@ -12,6 +12,7 @@ function recordingHandlers(calls: string[]): NetworkHandlers {
     onGossip: async (kind, data, from) => (calls.push(`gossip ${kind} ${data.length} ${from}`), 'accept'),
     blocksByRange: async (start, count) => (calls.push(`range ${start} ${count}`), [new Uint8Array([1])]),
     blockByHash: async () => (calls.push('hash'), new Uint8Array([2])),
+    headersByRange: async (start, count) => (calls.push(`headers ${start} ${count}`), [new Uint8Array([4])]),
     blob: async (request, from) => (calls.push(`blob ${request.length} ${from}`), new Uint8Array([3])),
   };
 }
@@ -26,15 +27,16 @@ describe('withAddedDelay', () => {
     const calls: string[] = [];
     const delayed = withAddedDelay(recordingHandlers(calls), 60);
     const started = performance.now();
-    const [verdict, range, block, blob] = await Promise.all([
+    const [verdict, range, block, blob, headers] = await Promise.all([
       delayed.onGossip('tx', new Uint8Array(5), 'peer-a'),
       delayed.blocksByRange(7, 3),
       delayed.blockByHash(new Uint8Array(32)),
       delayed.blob(new Uint8Array(9), 'peer-b'),
+      delayed.headersByRange(2, 8),
     ]);
     expect(performance.now() - started).toBeGreaterThanOrEqual(55);
-    expect([verdict, range, block, blob]).toEqual(['accept', [new Uint8Array([1])], new Uint8Array([2]), new Uint8Array([3])]);
-    expect(calls.sort()).toEqual(['blob 9 peer-b', 'gossip tx 5 peer-a', 'hash', 'range 7 3']);
+    expect([verdict, range, block, blob, headers]).toEqual(['accept', [new Uint8Array([1])], new Uint8Array([2]), new Uint8Array([3]), [new Uint8Array([4])]]);
+    expect(calls.sort()).toEqual(['blob 9 peer-b', 'gossip tx 5 peer-a', 'hash', 'headers 2 8', 'range 7 3']);
   });
 
   it('answers status at once (it is read synchronously)', () => {

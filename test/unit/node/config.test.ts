@@ -38,6 +38,18 @@ describe('node configuration', () => {
     expect(bad({ 'rpc.cors': 5 })).toThrow(/rpc.cors must be a list of strings/);
   });
 
+  it('reads a trusted checkpoint as HEIGHT:HASH and names a malformed one', async () => {
+    const hash = 'ab'.repeat(32);
+    const config = await configFromFlags({ datadir: mkdtempSync(join(tmpdir(), 'medchain-cfg-')), 'assume-valid': `10000:0x${hash.toUpperCase()}` }, '/unused', {});
+    expect(config.sync.assumeValid).toEqual({ height: 10000, hash: new Uint8Array(32).fill(0xab) });
+    expect(resolveConfig([], '/tmp/medchain-cfg').sync.assumeValid).toBeUndefined();
+    for (const bad of ['10000', `0:${hash}`, `12:${hash.slice(2)}`, `x:${hash}`, `99999999999:${hash}`]) {
+      expect(() => resolveConfig([{ source: 'command line', values: { 'sync.assumeValid': bad } }], '/tmp/medchain-cfg')).toThrow(
+        /command line: sync.assumeValid must be HEIGHT:HASH/,
+      );
+    }
+  });
+
   it('reads MEDCHAIN_* variables, ignoring empty ones', () => {
     expect(environmentLayer({ MEDCHAIN_RPC_CORS: 'http://a, http://b', MEDCHAIN_DATADIR: '' })).toEqual({ 'rpc.cors': 'http://a, http://b' });
     const resolved = resolveConfig([{ source: 'environment', values: environmentLayer({ MEDCHAIN_RPC_CORS: 'http://a, http://b' }) }], '/tmp/d');

@@ -18,6 +18,7 @@ describe('p2p names', () => {
       '/medchain/medchain-dev/status/1',
       '/medchain/medchain-dev/blocks_by_range/1',
       '/medchain/medchain-dev/block_by_hash/1',
+      '/medchain/medchain-dev/headers_by_range/1',
       '/medchain/medchain-dev/blob/1',
     ]);
   });

@@ -40,6 +40,9 @@ describe('Syncer with a peer that fails mid-pipeline', () => {
       describeBlock: () => {
         throw new Error('not needed');
       },
+      describeHeader: () => {
+        throw new Error('not needed');
+      },
     };
     const syncer = new Syncer({}, { network, chain, logger: pino({ level: 'silent' }), clock: Date.now });
     await syncer.start();

@@ -15,6 +15,8 @@ export class ToyChain implements SyncChain {
   readonly #blocks = new Map<string, { bytes: Uint8Array; height: number; parent: Uint8Array }>();
   #canonical: Uint8Array[] = [];
   imports = 0;
+  /** Heights of the blocks imported with their signatures trusted (sync.assumeValid), in import order. */
+  readonly trustedImports: number[] = [];
 
   constructor(tag = 'toy') {
     this.genesis = ToyChain.block(new Uint8Array(32), 0, `genesis:${tag}`);
@@ -44,11 +46,16 @@ export class ToyChain implements SyncChain {
     return { hash: sha256(bytes), parentHash: bytes.slice(0, 32), height: readU32be(bytes, 32) };
   }
 
+  /** A toy block carries its own links: its bytes stand in for its header. */
+  describeHeader(bytes: Uint8Array): BlockRef {
+    return this.describeBlock(bytes);
+  }
+
   has(hash: Uint8Array): boolean {
     return this.#blocks.has(toHex(hash));
   }
 
-  async importBlock(bytes: Uint8Array): Promise<unknown> {
+  async importBlock(bytes: Uint8Array, options: { signaturesTrusted?: boolean } = {}): Promise<unknown> {
     if (bytes.length < 36) throw new BlockError(BlockErrorCode.Decode, 'too short');
     const ref = this.describeBlock(bytes);
     if (this.#blocks.has(toHex(ref.hash))) throw new BlockError(BlockErrorCode.AlreadyKnown, 'known', ErrorAction.Ignore);
@@ -60,6 +67,7 @@ export class ToyChain implements SyncChain {
     }
     this.#blocks.set(toHex(ref.hash), { bytes, height: ref.height, parent: ref.parentHash });
     this.imports++;
+    if (options.signaturesTrusted === true) this.trustedImports.push(ref.height);
     if (ref.height > this.height) this.#setHead(bytes);
     return ref;
   }
@@ -128,6 +136,8 @@ export function toyHandlers(chain: ToyChain): NetworkHandlers & { gossip: Record
     status: () => chain.status(),
     blocksByRange: async (start, count) => chain.blocksByRange(start, count),
     blockByHash: async (hash) => chain.blockByHash(hash),
+    // A toy block is small and carries its own links: its bytes stand in for its header.
+    headersByRange: async (start, count) => chain.blocksByRange(start, count),
     async blob(request: Uint8Array): Promise<Uint8Array> {
       const text = new TextDecoder().decode(request);
       if (text === 'deny') throw new Error('NO_GRANT: the policy does not allow this read');

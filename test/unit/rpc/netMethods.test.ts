@@ -37,6 +37,9 @@ class FakeNetwork implements Network {
   async requestBlockByHash(): Promise<Uint8Array | undefined> {
     return undefined;
   }
+  async requestHeadersByRange(): Promise<Uint8Array[]> {
+    return [];
+  }
   async requestBlob(): Promise<Uint8Array> {
     return new Uint8Array(0);
   }
