@@ -138,28 +138,22 @@ export const importCommand: Command = {
         let known = 0;
         const startedAt = Date.now();
         let reportedAt = startedAt;
-        for (let i = 0; i < frames.length; i++) {
-          if (signal?.aborted) {
-            io.err(`interrupted: head at height ${chain.head.header.height}; run the same command again to continue`);
-            return 130;
-          }
-          const frame = frames[i]!;
-          const bytes = await readAt(file, frame.offset, frame.length);
-          if (bytes.length !== frame.length) throw new ExportFileError(name, `the file shrank while being read (block at height ${header.firstHeight + i})`);
+        // Each block's import is awaited once the next one is read and queued behind it, so the chain decodes
+        // the next block and checks its signatures while this one executes and commits.
+        const settle = async ({ i, imported: importing }: { i: number; imported: Promise<unknown> }): Promise<void> => {
           try {
-            await chain.importBlock(bytes);
+            await importing;
             imported++;
           } catch (error) {
             if (!(error instanceof BlockError)) throw error;
-            if (error.code === BlockErrorCode.AlreadyKnown) {
-              known++;
-            } else {
+            if (error.code !== BlockErrorCode.AlreadyKnown) {
               throw new UsageError(
                 `block ${i + 1} of ${header.count} (height ${header.firstHeight + i}) is invalid: ${error.code}: ${error.message}. ` +
                   `Stopped there: ${imported} blocks imported, head at height ${chain.head.header.height}.`,
                 1,
               );
             }
+            known++;
           }
           const now = Date.now();
           if (now - reportedAt >= PROGRESS_EVERY_MS) {
@@ -167,6 +161,30 @@ export const importCommand: Command = {
             const rate = Math.round(((imported + known) * 1000) / Math.max(1, now - startedAt));
             io.err(`  height ${header.firstHeight + i} of ${last}: ${imported} imported, ${known} already known (${rate} blocks/s)`);
           }
+        };
+        let pending: { i: number; imported: Promise<unknown> } | undefined;
+        try {
+          for (let i = 0; i < frames.length; i++) {
+            if (signal?.aborted) {
+              if (pending !== undefined) await settle(pending);
+              pending = undefined;
+              io.err(`interrupted: head at height ${chain.head.header.height}; run the same command again to continue`);
+              return 130;
+            }
+            const frame = frames[i]!;
+            const bytes = await readAt(file, frame.offset, frame.length);
+            if (bytes.length !== frame.length) throw new ExportFileError(name, `the file shrank while being read (block at height ${header.firstHeight + i})`);
+            const next = { i, imported: chain.importBlock(bytes) };
+            // Awaited in turn below; a failure of the one queued behind a failing block must not go unhandled.
+            next.imported.catch(() => undefined);
+            if (pending !== undefined) await settle(pending);
+            pending = next;
+          }
+          if (pending !== undefined) await settle(pending);
+          pending = undefined;
+        } finally {
+          // Stopping early (a bad block, an error): let the queued import finish before the chain closes.
+          if (pending !== undefined) await pending.imported.catch(() => undefined);
         }
         const head = chain.head;
         io.out(`imported ${imported} blocks (${known} already known) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; head at height ${head.header.height} (${toHex(head.hash)})`);
