@@ -49,10 +49,11 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let length = 0;
-  for (const p of parts) length += p.length;
+  for (let i = 0; i < parts.length; i++) length += parts[i]!.length;
   const out = new Uint8Array(length);
   let offset = 0;
-  for (const p of parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
     out.set(p, offset);
     offset += p.length;
   }
@@ -62,12 +63,28 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 /** Big-endian u32, the form heights take inside keys so that key order is height order. */
 export function u32be(value: number): Uint8Array {
   const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value);
+  writeU32be(out, 0, value);
   return out;
 }
 
+/**
+ * Writes `value` as a big-endian u32 at `offset`, as DataView#setUint32 would (the value taken modulo 2^32)
+ * without creating a DataView, which costs more than the write (keys are built per state read).
+ */
+export function writeU32be(out: Uint8Array, offset: number, value: number): void {
+  const v = value >>> 0;
+  out[offset] = v >>> 24;
+  out[offset + 1] = (v >>> 16) & 0xff;
+  out[offset + 2] = (v >>> 8) & 0xff;
+  out[offset + 3] = v & 0xff;
+}
+
 export function readU32be(bytes: Uint8Array, offset = 0): number {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset);
+  if (!Number.isInteger(offset) || offset < 0 || offset + 4 > bytes.length) {
+    // Out of range (or not an integer): DataView explains it as it always did.
+    return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset);
+  }
+  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
 }
 
 const utf8Encoder = new TextEncoder();

@@ -1,4 +1,4 @@
-import { concatBytes, u32be, utf8 } from '../codec/bytes.ts';
+import { concatBytes, utf8, writeU32be } from '../codec/bytes.ts';
 import type { AccountId, Hash } from '../types/primitives.ts';
 
 /** State key namespaces: the first byte of every state key. Each entry: key -> value. */
@@ -38,26 +38,65 @@ export const StateNamespace = {
   Slashed: 0x0e,
 } as const;
 
+// Keys are built on every state read and write of a block, so each is one allocation (no temporaries).
+/** ns || a */
+function key1(ns: number, a: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + a.length);
+  out[0] = ns;
+  out.set(a, 1);
+  return out;
+}
+
+/** ns || a || b */
+function key2(ns: number, a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + a.length + b.length);
+  out[0] = ns;
+  out.set(a, 1);
+  out.set(b, 1 + a.length);
+  return out;
+}
+
+/** ns || a || u32be(n) */
+function keyU32(ns: number, a: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(1 + a.length + 4);
+  out[0] = ns;
+  out.set(a, 1);
+  writeU32be(out, 1 + a.length, n);
+  return out;
+}
+
+const NO_BYTES = new Uint8Array(0);
+const PARAMS_KEY = concatBytes(new Uint8Array([StateNamespace.Params]), utf8('genesis'));
+const HOSPITAL_LIST_KEY = concatBytes(new Uint8Array([StateNamespace.Hospital]), utf8('list'));
+const VALIDATOR_SET_KEY = concatBytes(new Uint8Array([StateNamespace.Validators]), utf8('set'));
+const FINALITY_KEY = concatBytes(new Uint8Array([StateNamespace.Finality]), utf8('f'));
+const JUSTIFIED_PREFIX = utf8('j');
+const PRUNE_CURSOR_KEY = concatBytes(new Uint8Array([StateNamespace.Finality]), utf8('p'));
+
+/** Every call returns a new array: a caller may keep or change the key it was given. */
 export const stateKey = {
-  params: (): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Params]), utf8('genesis')),
-  account: (id: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Account]), id),
-  attestation: (doctor: AccountId, hospital: AccountId): Uint8Array =>
-    concatBytes(new Uint8Array([StateNamespace.Attestation]), doctor, hospital),
-  hospital: (id: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Hospital]), id),
-  hospitalList: (): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Hospital]), utf8('list')),
-  record: (id: Hash): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Record]), id),
-  recordVersion: (id: Hash, version: number): Uint8Array =>
-    concatBytes(new Uint8Array([StateNamespace.RecordVersion]), id, u32be(version)),
-  grant: (record: Hash, grantee: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Grant]), record, grantee),
-  validatorSet: (): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Validators]), utf8('set')),
-  blockHash: (height: number): Uint8Array => concatBytes(new Uint8Array([StateNamespace.BlockHash]), u32be(height)),
-  vote: (validator: AccountId, targetHeight: number): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Vote]), validator, u32be(targetHeight)),
-  tally: (sourceHeight: number, targetHeight: number): Uint8Array =>
-    concatBytes(new Uint8Array([StateNamespace.Tally]), u32be(sourceHeight), u32be(targetHeight)),
-  finality: (): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Finality]), utf8('f')),
-  justified: (height: number): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Finality]), utf8('j'), u32be(height)),
-  pruneCursor: (): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Finality]), utf8('p')),
-  stakeChanges: (height: number): Uint8Array => concatBytes(new Uint8Array([StateNamespace.StakeChange]), u32be(height)),
-  balance: (id: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Balance]), id),
-  slashed: (id: AccountId): Uint8Array => concatBytes(new Uint8Array([StateNamespace.Slashed]), id),
+  params: (): Uint8Array => PARAMS_KEY.slice(),
+  account: (id: AccountId): Uint8Array => key1(StateNamespace.Account, id),
+  attestation: (doctor: AccountId, hospital: AccountId): Uint8Array => key2(StateNamespace.Attestation, doctor, hospital),
+  hospital: (id: AccountId): Uint8Array => key1(StateNamespace.Hospital, id),
+  hospitalList: (): Uint8Array => HOSPITAL_LIST_KEY.slice(),
+  record: (id: Hash): Uint8Array => key1(StateNamespace.Record, id),
+  recordVersion: (id: Hash, version: number): Uint8Array => keyU32(StateNamespace.RecordVersion, id, version),
+  grant: (record: Hash, grantee: AccountId): Uint8Array => key2(StateNamespace.Grant, record, grantee),
+  validatorSet: (): Uint8Array => VALIDATOR_SET_KEY.slice(),
+  blockHash: (height: number): Uint8Array => keyU32(StateNamespace.BlockHash, NO_BYTES, height),
+  vote: (validator: AccountId, targetHeight: number): Uint8Array => keyU32(StateNamespace.Vote, validator, targetHeight),
+  tally: (sourceHeight: number, targetHeight: number): Uint8Array => {
+    const out = new Uint8Array(9);
+    out[0] = StateNamespace.Tally;
+    writeU32be(out, 1, sourceHeight);
+    writeU32be(out, 5, targetHeight);
+    return out;
+  },
+  finality: (): Uint8Array => FINALITY_KEY.slice(),
+  justified: (height: number): Uint8Array => keyU32(StateNamespace.Finality, JUSTIFIED_PREFIX, height),
+  pruneCursor: (): Uint8Array => PRUNE_CURSOR_KEY.slice(),
+  stakeChanges: (height: number): Uint8Array => keyU32(StateNamespace.StakeChange, NO_BYTES, height),
+  balance: (id: AccountId): Uint8Array => key1(StateNamespace.Balance, id),
+  slashed: (id: AccountId): Uint8Array => key1(StateNamespace.Slashed, id),
 };
