@@ -53,13 +53,36 @@ export function getValidatorSet(state: StateReader): Validator[] {
 
 /** Hospital ids in genesis order. */
 export function getHospitals(state: StateReader): AccountId[] {
+  return hospitalsOf(state).slice();
+}
+
+/**
+ * The hospital list decoded once per stored value: every policy that asks whether a doctor is attested reads
+ * it, and the head state hands back the same bytes object until a block writes the key (only genesis does).
+ * The ids are views of those bytes, as a fresh decode's are.
+ */
+const decodedHospitalLists = new WeakMap<Uint8Array, readonly AccountId[]>();
+const NO_HOSPITALS: readonly AccountId[] = [];
+
+function hospitalsOf(state: StateReader): readonly AccountId[] {
   const bytes = state.get(stateKey.hospitalList());
-  return bytes === undefined ? [] : decodeHospitalList(bytes);
+  if (bytes === undefined) return NO_HOSPITALS;
+  let list = decodedHospitalLists.get(bytes);
+  if (list === undefined) {
+    list = decodeHospitalList(bytes);
+    decodedHospitalLists.set(bytes, list);
+  }
+  return list;
 }
 
 /** Every attestation of a doctor, one per hospital that attested it. */
 export function getAttestations(state: StateReader, doctor: AccountId): Attestation[] {
-  return getHospitals(state).flatMap((h) => getAttestation(state, doctor, h) ?? []);
+  const out: Attestation[] = [];
+  for (const h of hospitalsOf(state)) {
+    const attestation = getAttestation(state, doctor, h);
+    if (attestation !== undefined) out.push(attestation);
+  }
+  return out;
 }
 
 export function getRecord(state: StateReader, id: Hash): RecordMeta | undefined {

@@ -27,11 +27,15 @@ export interface DecisionPoint {
  * hospital's attestation of the id, the grant from the record's grant of the id.
  */
 export function policyContextFromState(state: StateReader, record: RecordMeta, request: AccessRequest, at: DecisionPoint): PolicyContext {
+  const requester = toHex(request.requester);
+  const owner = toHex(record.owner);
   // Lookups get ids the program names; only well-formed ones reach here (the evaluator checks the pattern).
-  const id = (hex: string): Uint8Array => fromHex(hex) ?? new Uint8Array(0);
+  // Nearly all name the requester (or the owner): their bytes are at hand, no need to parse the hex again.
+  const id = (hex: string): Uint8Array =>
+    hex === requester && request.requester.length === 32 ? request.requester : hex === owner && record.owner.length === 32 ? record.owner : (fromHex(hex) ?? new Uint8Array(0));
   return {
-    requester: toHex(request.requester),
-    owner: toHex(record.owner),
+    requester,
+    owner,
     action: request.action,
     height: at.height,
     time: at.time,
@@ -39,12 +43,27 @@ export function policyContextFromState(state: StateReader, record: RecordMeta, r
     emergency: request.emergency,
     roleOf: (hex) => getAccount(state, id(hex))?.role ?? null,
     attestationsOf: (hex) =>
-      getAttestations(state, id(hex)).map((a) => ({ hospital: toHex(a.hospital), expiresAt: a.expiresAt, revoked: a.revokedAt !== null })),
+      getAttestations(state, id(hex)).map((a) => ({ hospital: hexOfHospital(a.hospital), expiresAt: a.expiresAt, revoked: a.revokedAt !== null })),
     grantOf: (hex) => {
       const grant = getGrant(state, record.id, id(hex));
       return grant === undefined ? null : { scope: grant.scope, expiresAt: grant.expiresAt, revoked: grant.revokedAt !== null };
     },
   };
+}
+
+/**
+ * A hospital id's hex, kept per id object: the ids come from the hospital list decoded once per stored value
+ * (accessors.ts), so the same few objects are converted on every attestation check.
+ */
+const hospitalHex = new WeakMap<Uint8Array, string>();
+
+function hexOfHospital(id: Uint8Array): string {
+  let hex = hospitalHex.get(id);
+  if (hex === undefined) {
+    hex = toHex(id);
+    hospitalHex.set(id, hex);
+  }
+  return hex;
 }
 
 /** Runs the record's policy for a request against `state`. */
