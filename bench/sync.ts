@@ -1,12 +1,13 @@
 /**
  * Sync benchmark: how fast a fresh node catches up with a peer over real libp2p (TCP, Noise, Yamux on
  * 127.0.0.1) into a real LevelDB, and the same blocks imported locally with no network, so the network's
- * share is visible. Both nodes use the node's own wiring (createNetworkHandlers, Libp2pNetwork, Syncer as in
+ * share is visible. A second fresh node syncs with the source's head as its trusted checkpoint
+ * (sync.assumeValid): it fetches the header chain first, then imports the blocks without signature checks. Both nodes use the node's own wiring (createNetworkHandlers, Libp2pNetwork, Syncer as in
  * src/node/node.ts); the importing chains verify signatures on 2 worker threads, as the node does on 2 cores.
  *
- *   npm run bench:sync            (options: --blocks N  --min-txs N  --max-txs N  --seed N)
+ *   npm run bench:sync            (options: --blocks N  --min-txs N  --max-txs N  --seed N  --out DIR)
  *
- * The source chain is built first (not measured): PoS, one validator, each block 50-200 signed transactions
+ * The source chain is built first (not measured): PoS, one validator, each block 20-80 signed transactions
  * of a medical workload: registrations, doctor attestations, record creations, grants, read receipts and new
  * versions by granted doctors (the last two run the record's policy). The genesis time is set far enough in
  * the past that every block's slot has already started, so every chain runs on the real clock, as a node
@@ -16,6 +17,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { Chain } from '../src/chain/chain.ts';
@@ -24,14 +27,15 @@ import { PosSealer } from '../src/chain/sealer.ts';
 import { InlineSignatureVerifier, SignatureCache, type SignatureVerifier } from '../src/chain/signatureVerifier.ts';
 import { WorkerSignatureVerifier } from '../src/chain/verifyPool.ts';
 import { signTransaction } from '../src/client/signTransaction.ts';
-import { describeBlock } from '../src/codec/block.ts';
+import { describeBlock, describeHeader } from '../src/codec/block.ts';
+import type { ImportOptions } from '../src/chain/chain.ts';
 import { toHex, utf8 } from '../src/codec/bytes.ts';
 import { createEngine } from '../src/consensus/index.ts';
 import { keyPairFromSeed, type KeyPair } from '../src/crypto/ed25519.ts';
 import { sha256 } from '../src/crypto/hash.ts';
 import { createNetworkHandlers } from '../src/node/networkHandlers.ts';
 import { Libp2pNetwork } from '../src/p2p/libp2pNetwork.ts';
-import { Syncer } from '../src/p2p/sync.ts';
+import { Syncer, type TrustedCheckpoint } from '../src/p2p/sync.ts';
 import { DEFAULT_POLICY } from '../src/script/templates.ts';
 import { parseGenesis } from '../src/state/genesis.ts';
 import { createLevelChainStore } from '../src/store/index.ts';
@@ -42,10 +46,11 @@ import { mulberry32 } from '../test/helpers/process.ts';
 
 const { values } = parseArgs({
   options: {
-    blocks: { type: 'string', default: '2000' },
-    'min-txs': { type: 'string', default: '50' },
-    'max-txs': { type: 'string', default: '200' },
+    blocks: { type: 'string', default: '10000' },
+    'min-txs': { type: 'string', default: '20' },
+    'max-txs': { type: 'string', default: '80' },
     seed: { type: 'string', default: '20261124' },
+    out: { type: 'string', default: fileURLToPath(new URL('out/', import.meta.url)) },
   },
 });
 const BLOCKS = Number(values.blocks);
@@ -196,18 +201,25 @@ async function openChain(datadir: string, workers: number): Promise<ChainHandle>
   };
 }
 
-/** Time spent inside chain.importBlock for blocks from the network, and the bytes imported. */
+/**
+ * Time during which at least one chain.importBlock call for a block from the network was running (sync
+ * queues a whole range at once, so calls overlap: their union is counted, not their sum), and the bytes.
+ */
 interface ImportTally {
   ms: number;
+  inFlight: number;
+  busySince: number;
   blocks: number;
   bytes: number;
   firstAt: number | undefined;
+  /** Blocks imported with their signatures trusted (on the header chain of the trusted checkpoint). */
+  trusted: number;
   /** Called after each import; the bench watches for the source's head here. */
   after?: () => void;
 }
 
 /** Mempool, gossip handlers, Libp2pNetwork and Syncer around `handle`, wired as MedchainNode does (no RPC, no producer). */
-function networkStack(handle: ChainHandle, datadir: string, tally: ImportTally) {
+function networkStack(handle: ChainHandle, datadir: string, tally: ImportTally, assumeValid?: TrustedCheckpoint) {
   const { chain, cache } = handle;
   const mempool = new Mempool(DEFAULT_MEMPOOL_OPTIONS, {
     chainId: genesis.chainId,
@@ -219,13 +231,15 @@ function networkStack(handle: ChainHandle, datadir: string, tally: ImportTally) 
   chain.onHead((block) => mempool.onBlock(block));
   // As in the node, every block from the network (gossip or sync) goes through one import; here it is timed
   // for the bench: the rest of the sync is waiting on the network.
-  const importBlock = async (bytes: Uint8Array) => {
+  const importBlock = async (bytes: Uint8Array, options?: ImportOptions) => {
     const started = performance.now();
     tally.firstAt ??= started;
+    if (options?.signaturesTrusted === true) tally.trusted++;
+    if (tally.inFlight++ === 0) tally.busySince = started;
     try {
-      return await chain.importBlock(bytes);
+      return await chain.importBlock(bytes, options);
     } finally {
-      tally.ms += performance.now() - started;
+      if (--tally.inFlight === 0) tally.ms += performance.now() - tally.busySince;
       tally.blocks++;
       tally.bytes += bytes.length;
       tally.after?.();
@@ -248,9 +262,10 @@ function networkStack(handle: ChainHandle, datadir: string, tally: ImportTally) 
     {},
     {
       network,
-      chain: { status: () => handlers.status(), importBlock, describeBlock },
+      chain: { status: () => handlers.status(), importBlock, describeBlock, describeHeader },
       logger,
       clock: Date.now,
+      ...(assumeValid === undefined ? {} : { assumeValid }),
     },
   );
   return {
@@ -276,6 +291,62 @@ const percentMore = (a: number, b: number): string => {
   const p = Math.round((a / b - 1) * 100);
   return p >= 0 ? `${p} % more` : `${-p} % less`;
 };
+
+function newTally(): ImportTally {
+  return { ms: 0, blocks: 0, bytes: 0, firstAt: undefined, trusted: 0, inFlight: 0, busySince: 0 };
+}
+
+interface SyncRun {
+  readonly ms: number;
+  readonly cpuMs: number;
+  readonly connectMs: number;
+  readonly firstBlockMs: number;
+  readonly waitingMs: number;
+  readonly perSecond: number[];
+  readonly tally: ImportTally;
+}
+
+/** A fresh node (own LevelDB, 2 verify workers) dials the source and syncs to `target`; stopped afterwards. */
+async function syncFreshNode(name: string, sourceStack: ReturnType<typeof networkStack>, target: Uint8Array, assumeValid: TrustedCheckpoint | undefined): Promise<SyncRun> {
+  const fresh = await openChain(join(dir, name), VERIFY_WORKERS);
+  const tally = newTally();
+  const freshStack = networkStack(fresh, join(dir, name), tally, assumeValid);
+  try {
+    await freshStack.start();
+    const caughtUp = new Promise<number>((resolve) => {
+      const wanted = toHex(target);
+      tally.after = () => {
+        if (toHex(fresh.chain.head.hash) === wanted) resolve(performance.now());
+      };
+    });
+    const heights: number[] = [];
+    const sampler = setInterval(() => heights.push(fresh.chain.head.header.height), 1000);
+    const syncStarted = performance.now();
+    const cpu0 = process.cpuUsage();
+    await freshStack.network.addPeer(sourceStack.network.addresses[0]!);
+    const connectedAt = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${name} did not catch up within ${SYNC_TIMEOUT_MS / 1000} s (height ${fresh.chain.head.header.height} of ${BLOCKS})`)), SYNC_TIMEOUT_MS);
+    });
+    const doneAt = await Promise.race([caughtUp, timeout]).finally(() => clearTimeout(timer));
+    clearInterval(sampler);
+    const ms = doneAt - syncStarted;
+    return {
+      ms,
+      cpuMs: cpuMs(process.cpuUsage(cpu0)),
+      connectMs: connectedAt - syncStarted,
+      firstBlockMs: (tally.firstAt ?? doneAt) - syncStarted,
+      waitingMs: ms - tally.ms,
+      // Per-second progress: the slowest second shows whether the pipeline ever ran dry.
+      perSecond: heights.slice(1).map((height, i) => height - heights[i]!),
+      tally,
+    };
+  } finally {
+    await freshStack.stop();
+    await fresh.stop();
+  }
+}
 
 const load0 = loadavg();
 const handles: ChainHandle[] = [];
@@ -309,7 +380,8 @@ try {
   handles.push(local);
   const localStarted = performance.now();
   const localCpu0 = process.cpuUsage();
-  for (const bytes of blocks) await local.chain.importBlock(bytes);
+  // Queued 64 at a time, as sync queues a range: the chain checks the next block's signatures while one commits.
+  for (let i = 0; i < blocks.length; i += 64) await Promise.all(blocks.slice(i, i + 64).map((bytes) => local.chain.importBlock(bytes)));
   const localMs = performance.now() - localStarted;
   const localCpuMs = cpuMs(process.cpuUsage(localCpu0));
   if (toHex(local.chain.head.hash) !== toHex(sourceHead.hash)) throw new Error('the local import ended on another head than the source');
@@ -317,65 +389,73 @@ try {
   handles.pop();
   await local.stop();
 
-  // 3. Sync over libp2p: the source serves, a fresh node dials it and syncs.
-  const sourceStack = networkStack(source, join(dir, 'source'), { ms: 0, blocks: 0, bytes: 0, firstAt: undefined });
+  // 3. Sync over libp2p: the source serves, a fresh node dials it and syncs; first with every check, then
+  //    with the source's head as the trusted checkpoint.
+  const sourceStack = networkStack(source, join(dir, 'source'), newTally());
   stacks.push(sourceStack);
   await sourceStack.start();
-  const fresh = await openChain(join(dir, 'fresh'), VERIFY_WORKERS);
-  handles.push(fresh);
-  const tally: ImportTally = { ms: 0, blocks: 0, bytes: 0, firstAt: undefined };
-  const freshStack = networkStack(fresh, join(dir, 'fresh'), tally);
-  stacks.push(freshStack);
-  await freshStack.start();
-  const caughtUp = new Promise<number>((resolve) => {
-    const target = toHex(sourceHead.hash);
-    tally.after = () => {
-      if (toHex(fresh.chain.head.hash) === target) resolve(performance.now());
-    };
-  });
-  const heights: number[] = [];
-  const sampler = setInterval(() => heights.push(fresh.chain.head.header.height), 1000);
-  const syncStarted = performance.now();
-  const syncCpu0 = process.cpuUsage();
-  await freshStack.network.addPeer(sourceStack.network.addresses[0]!);
-  const connectedAt = performance.now();
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the fresh node did not catch up within ${SYNC_TIMEOUT_MS / 1000} s (height ${fresh.chain.head.header.height} of ${BLOCKS})`)), SYNC_TIMEOUT_MS).unref());
-  const doneAt = await Promise.race([caughtUp, timeout]);
-  clearInterval(sampler);
-  const syncMs = doneAt - syncStarted;
-  const syncCpuMs = cpuMs(process.cpuUsage(syncCpu0));
-  const waitingMs = syncMs - tally.ms;
-  // Per-second progress: the slowest second shows whether the pipeline ever ran dry.
-  const perSecond = heights.slice(1).map((height, i) => height - heights[i]!);
+  const checkpoint: TrustedCheckpoint = { height: sourceHead.header.height, hash: sourceHead.hash };
+  const full = await syncFreshNode('fresh-full', sourceStack, sourceHead.hash, undefined);
+  const trusted = await syncFreshNode('fresh-trusted', sourceStack, sourceHead.hash, checkpoint);
+  if (trusted.tally.trusted !== BLOCKS) throw new Error(`only ${trusted.tally.trusted} of ${BLOCKS} blocks were imported as below the trusted checkpoint`);
+  if (full.tally.trusted !== 0) throw new Error('the fully checked sync trusted some blocks');
 
   const load1 = loadavg();
   const avgTxs = txCount / BLOCKS;
-  console.log(`medchain bench: sync of ${BLOCKS} PoS blocks (${txCount} signed transactions, ${avgTxs.toFixed(0)} per block, ${mb(totalBytes)} MB) into LevelDB, signatures on ${VERIFY_WORKERS} worker threads`);
-  console.log(`  machine: ${availableParallelism()} cores, node ${process.version}, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${load1.map((l) => l.toFixed(2)).join(' ')} at end`);
+  const row = (label: string, ms: number, cpu: number): string =>
+    `  ${label.padEnd(34)}${(ms / 1000).toFixed(2).padStart(7)} s ${rate(BLOCKS, ms)} ${rate(txCount, ms)}  ${(totalBytes / 1e6 / (ms / 1000)).toFixed(2).padStart(5)}   ${(cpu / 1000).toFixed(1).padStart(5)} s`;
+  console.log(`medchain bench: sync of ${BLOCKS} PoS blocks (${txCount} signed EMR transactions, ${avgTxs.toFixed(0)} per block, ${mb(totalBytes)} MB) into LevelDB, signatures on ${VERIFY_WORKERS} worker threads`);
+  console.log(`  seed ${SEED}; machine: ${availableParallelism()} cores, node ${process.version}, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${load1.map((l) => l.toFixed(2)).join(' ')} at end`);
   console.log(`  source chain built in ${(buildMs / 1000).toFixed(1)} s (not measured)`);
-  console.log(`                                  time    blocks/s     tx/s   MB/s   CPU (all threads)`);
-  console.log(`  local import, no network    ${(localMs / 1000).toFixed(2).padStart(7)} s ${rate(BLOCKS, localMs)} ${rate(txCount, localMs)}  ${(totalBytes / 1e6 / (localMs / 1000)).toFixed(2).padStart(5)}   ${(localCpuMs / 1000).toFixed(1).padStart(5)} s`);
-  console.log(`  sync over libp2p 127.0.0.1  ${(syncMs / 1000).toFixed(2).padStart(7)} s ${rate(BLOCKS, syncMs)} ${rate(txCount, syncMs)}  ${(totalBytes / 1e6 / (syncMs / 1000)).toFixed(2).padStart(5)}   ${(syncCpuMs / 1000).toFixed(1).padStart(5)} s`);
-  console.log(`    connect (dial, Noise, Yamux)   ${(connectedAt - syncStarted).toFixed(0).padStart(6)} ms`);
-  console.log(`    first block imported after     ${((tally.firstAt ?? doneAt) - syncStarted).toFixed(0).padStart(6)} ms`);
-  console.log(`    inside chain.importBlock       ${(tally.ms / 1000).toFixed(2).padStart(6)} s  (${((tally.ms / syncMs) * 100).toFixed(0)} %; local import took ${(localMs / 1000).toFixed(2)} s)`);
-  console.log(`    waiting on the network         ${(waitingMs / 1000).toFixed(2).padStart(6)} s  (${((waitingMs / syncMs) * 100).toFixed(0)} %: round trips, serving, pacing, connect)`);
-  console.log(`    blocks per second, by second   median ${perSecond.length > 0 ? median(perSecond) : '-'}, min ${perSecond.length > 0 ? Math.min(...perSecond) : '-'}, max ${perSecond.length > 0 ? Math.max(...perSecond) : '-'}`);
-  console.log(`  network overhead: the sync took ${percentMore(syncMs, localMs)} time and ${percentMore(syncCpuMs, localCpuMs)} CPU than the local import`);
+  console.log(`                                        time    blocks/s     tx/s   MB/s   CPU (all threads)`);
+  console.log(row('local import, no network', localMs, localCpuMs));
+  console.log(row('sync, every signature checked', full.ms, full.cpuMs));
+  console.log(row('sync, trusted checkpoint at head', trusted.ms, trusted.cpuMs));
+  for (const [name, run] of [['every signature checked', full], ['trusted checkpoint', trusted]] as const) {
+    console.log(`  ${name}:`);
+    console.log(`    connect (dial, Noise, Yamux)   ${run.connectMs.toFixed(0).padStart(6)} ms`);
+    console.log(`    first block imported after     ${run.firstBlockMs.toFixed(0).padStart(6)} ms${run === trusted ? `  (after fetching and checking ${BLOCKS} headers)` : ''}`);
+    console.log(`    importing (chain.importBlock)  ${(run.tally.ms / 1000).toFixed(2).padStart(6)} s  (${((run.tally.ms / run.ms) * 100).toFixed(0)} %)`);
+    console.log(`    waiting on the network         ${(run.waitingMs / 1000).toFixed(2).padStart(6)} s  (${((run.waitingMs / run.ms) * 100).toFixed(0)} %: headers, round trips, serving, pacing, connect)`);
+    console.log(`    blocks per second, by second   median ${run.perSecond.length > 0 ? median(run.perSecond) : '-'}, min ${run.perSecond.length > 0 ? Math.min(...run.perSecond) : '-'}, max ${run.perSecond.length > 0 ? Math.max(...run.perSecond) : '-'}`);
+    console.log(`    blocks imported as trusted     ${run.tally.trusted} of ${run.tally.blocks}`);
+  }
+  console.log(`  network overhead: the checked sync took ${percentMore(full.ms, localMs)} time and ${percentMore(full.cpuMs, localCpuMs)} CPU than the local import`);
+  console.log(`  trusted checkpoint: ${(full.ms / trusted.ms).toFixed(2)}x the checked sync's speed, ${percentMore(trusted.cpuMs, full.cpuMs)} CPU`);
   console.log(`    (the source's serving runs in this process, so its CPU is counted too; on a machine shared with other work, wall times vary between runs more than CPU does)`);
-  console.log(
-    JSON.stringify({
-      blocks: BLOCKS,
-      txs: txCount,
-      bytes: totalBytes,
-      verifyWorkers: VERIFY_WORKERS,
-      cores: availableParallelism(),
-      loadavgStart: load0,
-      loadavgEnd: load1,
-      local: { ms: localMs, cpuMs: localCpuMs, blocksPerSec: BLOCKS / (localMs / 1000), txPerSec: txCount / (localMs / 1000) },
-      sync: { ms: syncMs, cpuMs: syncCpuMs, blocksPerSec: BLOCKS / (syncMs / 1000), txPerSec: txCount / (syncMs / 1000), connectMs: connectedAt - syncStarted, importMs: tally.ms, waitingMs, importedBlocks: tally.blocks, importedBytes: tally.bytes },
-    }),
-  );
+  const summary = (run: SyncRun) => ({
+    ms: run.ms,
+    cpuMs: run.cpuMs,
+    blocksPerSec: BLOCKS / (run.ms / 1000),
+    txPerSec: txCount / (run.ms / 1000),
+    connectMs: run.connectMs,
+    firstBlockMs: run.firstBlockMs,
+    importMs: run.tally.ms,
+    waitingMs: run.waitingMs,
+    importedBlocks: run.tally.blocks,
+    trustedBlocks: run.tally.trusted,
+    importedBytes: run.tally.bytes,
+  });
+  const report = {
+    seed: SEED,
+    blocks: BLOCKS,
+    minTxs: MIN_TXS,
+    maxTxs: MAX_TXS,
+    txs: txCount,
+    bytes: totalBytes,
+    verifyWorkers: VERIFY_WORKERS,
+    cores: availableParallelism(),
+    node: process.version,
+    loadavgStart: load0,
+    loadavgEnd: load1,
+    local: { ms: localMs, cpuMs: localCpuMs, blocksPerSec: BLOCKS / (localMs / 1000), txPerSec: txCount / (localMs / 1000) },
+    sync: summary(full),
+    syncTrustedCheckpoint: summary(trusted),
+  };
+  mkdirSync(values.out, { recursive: true });
+  const jsonPath = join(values.out, 'sync.json');
+  writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`  written: ${jsonPath}`);
 } finally {
   for (const stack of stacks.reverse()) await stack.stop();
   for (const handle of handles.reverse()) await handle.stop();

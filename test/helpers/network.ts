@@ -35,13 +35,14 @@ export interface TestNetwork {
   readonly dir: string;
   readonly genesisPath: string;
   readonly nodes: NetNode[];
-  start(node: NetNode, options?: { bootstrap?: readonly NetNode[] }): Promise<void>;
+  start(node: NetNode, options?: { bootstrap?: readonly NetNode[]; args?: readonly string[] }): Promise<void>;
   /** SIGKILL. */
   kill(node: NetNode): Promise<void>;
   /** SIGTERM and wait (a clean stop). */
   stop(node: NetNode): Promise<void>;
   /** Adds a follower (no validator key) with the same genesis, bootstrapped to `peers`. */
-  addFollower(name: string, peers: readonly NetNode[]): Promise<NetNode>;
+  /** A node without a validator key; `args` are added to its `medchain start` command line. */
+  addFollower(name: string, peers: readonly NetNode[], args?: readonly string[]): Promise<NetNode>;
   close(): Promise<void>;
 }
 
@@ -106,7 +107,7 @@ export async function createTestNetwork(spec: NetworkSpec): Promise<TestNetwork>
     }),
   );
 
-  async function start(node: NetNode, options: { bootstrap?: readonly NetNode[] } = {}): Promise<void> {
+  async function start(node: NetNode, options: { bootstrap?: readonly NetNode[]; args?: readonly string[] } = {}): Promise<void> {
     const peers = options.bootstrap ?? nodes.filter((n) => n !== node);
     const args = [
       'start',
@@ -118,6 +119,7 @@ export async function createTestNetwork(spec: NetworkSpec): Promise<TestNetwork>
       '--log-level', spec.logLevel ?? 'info',
       ...(peers.length > 0 ? ['--bootstrap', peers.map((p) => p.p2pAddress).join(',')] : []),
       ...(node.key !== undefined ? ['--validator-key', 'validator'] : []),
+      ...(options.args ?? []),
     ];
     node.proc = spawnCli(args, { env: { ...process.env, MEDCHAIN_RPC_ADMIN_TOKEN: ADMIN_TOKEN } });
     await waitFor(`${node.name} answering RPC`, async () => ((await rpc(node.rpcUrl, 'chain_getHead').catch(() => undefined))?.result !== undefined ? true : undefined), 30_000, 100);
@@ -139,10 +141,10 @@ export async function createTestNetwork(spec: NetworkSpec): Promise<TestNetwork>
       }
       node.proc = undefined;
     },
-    async addFollower(name, peers) {
+    async addFollower(name, peers, args = []) {
       const node = await layoutNode(dir, name, false);
       nodes.push(node);
-      await start(node, { bootstrap: peers });
+      await start(node, { bootstrap: peers, args });
       return node;
     },
     async close() {

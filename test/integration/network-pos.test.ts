@@ -171,4 +171,19 @@ describe('proof of stake across 4 validators', () => {
       expect(ours).toEqual(theirs);
     }
   }, 90_000);
+
+  it('a node given a trusted checkpoint checks the header chain to it, skips signature checks below it and ends on the same state', async () => {
+    const finality = await rpcResult<{ finalized: { height: number; hash: string } }>(nodes[0]!.rpcUrl, 'chain_getFinality');
+    expect(finality.finalized.height).toBeGreaterThan(0);
+    const follower = await net.addFollower('trusting', nodes.slice(0, 2), ['--assume-valid', `${finality.finalized.height}:${finality.finalized.hash}`]);
+    const verified = await follower.proc!.waitForLog('header chain to the trusted checkpoint verified: its blocks are imported without signature checks', 30_000);
+    expect(verified).toMatchObject({ from: 1, checkpoint: finality.finalized.height });
+    const target = await headOf(nodes[0]!);
+    await waitFor('the trusting node syncs', async () => ((await headOf(follower)).height >= target.height ? true : undefined), 60_000, 100);
+    const [ours, theirs] = await Promise.all([
+      rpcResult(follower.rpcUrl, 'chain_getBlock', [target.height, false]),
+      rpcResult(nodes[0]!.rpcUrl, 'chain_getBlock', [target.height, false]),
+    ]);
+    expect(ours).toEqual(theirs);
+  }, 90_000);
 });
