@@ -23,8 +23,148 @@ const unpackr = new Unpackr(OPTIONS);
 
 /** Encodes a wire value: the one canonical encoding of that value. */
 export function encodeCanonical(value: WireValue): Uint8Array {
+  const fast = writeSmallCanonical(value);
+  if (fast !== undefined) return fast;
+  return encodeCanonicalSlowly(value);
+}
+
+/** The reference encode: the value checked, then msgpackr. Exported for the test that holds the fast path to it. */
+export function encodeCanonicalSlowly(value: WireValue): Uint8Array {
   assertEncodable(value, 'value');
   return plain(packr.pack(value));
+}
+
+/**
+ * The fast path of encodeCanonical, for the small values a block writes to state for nearly every transaction
+ * (accounts, grants, records, versions, attestations): one pass into a reused buffer, the bytes msgpackr writes
+ * (the shortest header of each form, bigints as int64), copied out as a fresh plain array. It takes only what
+ * it can write by the rules alone: u32 numbers, bigints in [0, 2^63), booleans, null, ASCII strings, plain
+ * Uint8Arrays and arrays no deeper than MAX_DEPTH, up to SMALL_LIMIT bytes; anything else (a value assertEncodable
+ * refuses, a non-ASCII string, a large value) returns undefined and takes the reference path, so what is written
+ * and every refusal are unchanged. test/unit/codec/canonicalEncodeFastPath.test.ts holds it to msgpackr.
+ */
+export function writeSmallCanonical(value: WireValue): Uint8Array | undefined {
+  const end = writeValue(value, 0, 0);
+  return end < 0 ? undefined : scratch.slice(0, end);
+}
+
+const SMALL_LIMIT = 4096;
+const scratch = new Uint8Array(SMALL_LIMIT);
+const FAIL = -1;
+
+/** Writes `value` at `at` in the scratch buffer; the end offset, or FAIL. */
+function writeValue(value: WireValue, at: number, depth: number): number {
+  const out = scratch;
+  switch (typeof value) {
+    case 'number': {
+      if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) return FAIL;
+      if (value < 0x80) {
+        if (at + 1 > SMALL_LIMIT) return FAIL;
+        out[at] = value;
+        return at + 1;
+      }
+      if (value < 0x100) {
+        if (at + 2 > SMALL_LIMIT) return FAIL;
+        out[at] = 0xcc;
+        out[at + 1] = value;
+        return at + 2;
+      }
+      if (value < 0x10000) {
+        if (at + 3 > SMALL_LIMIT) return FAIL;
+        out[at] = 0xcd;
+        out[at + 1] = value >>> 8;
+        out[at + 2] = value & 0xff;
+        return at + 3;
+      }
+      if (at + 5 > SMALL_LIMIT) return FAIL;
+      out[at] = 0xce;
+      writeU32(out, at + 1, value);
+      return at + 5;
+    }
+    case 'bigint': {
+      if (value < 0n || value > MAX_I64 || at + 9 > SMALL_LIMIT) return FAIL;
+      out[at] = 0xd3;
+      writeU32(out, at + 1, Number(value >> 32n));
+      writeU32(out, at + 5, Number(value & 0xffffffffn));
+      return at + 9;
+    }
+    case 'boolean':
+      if (at + 1 > SMALL_LIMIT) return FAIL;
+      out[at] = value ? 0xc3 : 0xc2;
+      return at + 1;
+    case 'string': {
+      const n = value.length;
+      const header = n < 0x20 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+      if (at + header + n > SMALL_LIMIT) return FAIL;
+      if (header === 1) out[at] = 0xa0 | n;
+      else if (header === 2) {
+        out[at] = 0xd9;
+        out[at + 1] = n;
+      } else if (header === 3) {
+        out[at] = 0xda;
+        out[at + 1] = n >>> 8;
+        out[at + 2] = n & 0xff;
+      } else return FAIL;
+      at += header;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) return FAIL;
+        out[at + i] = c;
+      }
+      return at + n;
+    }
+    case 'object': {
+      if (value === null) {
+        if (at + 1 > SMALL_LIMIT) return FAIL;
+        out[at] = 0xc0;
+        return at + 1;
+      }
+      if (value.constructor === Uint8Array) {
+        const bytes = value as Uint8Array;
+        const n = bytes.length;
+        const header = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+        if (at + header + n > SMALL_LIMIT) return FAIL;
+        if (header === 2) {
+          out[at] = 0xc4;
+          out[at + 1] = n;
+        } else if (header === 3) {
+          out[at] = 0xc5;
+          out[at + 1] = n >>> 8;
+          out[at + 2] = n & 0xff;
+        } else return FAIL;
+        out.set(bytes, at + header);
+        return at + header + n;
+      }
+      if (value.constructor !== Array || depth >= MAX_DEPTH) return FAIL;
+      const items = value as readonly WireValue[];
+      const n = items.length;
+      const header = n < 16 ? 1 : n < 0x10000 ? 3 : 5;
+      if (at + header > SMALL_LIMIT) return FAIL;
+      if (header === 1) out[at] = 0x90 | n;
+      else if (header === 3) {
+        out[at] = 0xdc;
+        out[at + 1] = n >>> 8;
+        out[at + 2] = n & 0xff;
+      } else return FAIL;
+      at += header;
+      for (let i = 0; i < n; i++) {
+        // A hole or an undefined item is not a wire value: the reference path refuses or explains it.
+        if (!(i in items)) return FAIL;
+        at = writeValue(items[i]!, at, depth + 1);
+        if (at < 0) return FAIL;
+      }
+      return at;
+    }
+    default:
+      return FAIL;
+  }
+}
+
+function writeU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24;
+  out[at + 1] = (n >>> 16) & 0xff;
+  out[at + 2] = (n >>> 8) & 0xff;
+  out[at + 3] = n & 0xff;
 }
 
 /**
