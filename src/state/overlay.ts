@@ -27,6 +27,28 @@ function keyedReaderOf(base: StateReader): KeyedReader | undefined {
 const byKeyString = (a: readonly [string, StateEntry], b: readonly [string, StateEntry]): number => (a[0] < b[0] ? -1 : 1);
 
 /**
+ * A write as an overlay records it: a plain { key, value } to every reader, that also keeps its key's keyString
+ * (in a private field, invisible to comparisons and serialisation) so the head's MemoryState applies a block's
+ * write set without converting every key a second time.
+ */
+class KeyedEntry implements StateEntry {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | null;
+  readonly #k: string;
+
+  constructor(k: string, key: Uint8Array, value: Uint8Array | null) {
+    this.key = key;
+    this.value = value;
+    this.#k = k;
+  }
+
+  /** The keyString of an entry's key: kept if an overlay made the entry, else computed. */
+  static keyOf(entry: StateEntry): string {
+    return #k in entry ? (entry as KeyedEntry).#k : keyString(entry.key);
+  }
+}
+
+/**
  * Writes buffered over a base reader. The transition writes here; the caller takes the sorted write set
  * (for the commitment and the store batch) and the prior values (the undo log for reorgs).
  */
@@ -53,11 +75,13 @@ export class StateOverlay implements StateReader {
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    this.#writes.set(keyString(key), { key, value });
+    const k = keyString(key);
+    this.#writes.set(k, new KeyedEntry(k, key, value));
   }
 
   delete(key: Uint8Array): void {
-    this.#writes.set(keyString(key), { key, value: null });
+    const k = keyString(key);
+    this.#writes.set(k, new KeyedEntry(k, key, null));
   }
 
   /** A child overlay: its writes land here only if `merge` is called (used to drop a failing transaction). */
@@ -117,9 +141,10 @@ export class MemoryState implements StateReader {
   }
 
   apply(entries: readonly StateEntry[]): void {
-    for (const { key, value } of entries) {
-      if (value === null) this.#entries.delete(keyString(key));
-      else this.#entries.set(keyString(key), value);
+    for (const entry of entries) {
+      const { value } = entry;
+      if (value === null) this.#entries.delete(KeyedEntry.keyOf(entry));
+      else this.#entries.set(KeyedEntry.keyOf(entry), value);
     }
   }
 

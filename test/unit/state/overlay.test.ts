@@ -73,6 +73,14 @@ function run(ops: readonly Op[], probes: readonly Uint8Array[], plainBase: boole
   expect(top.undo()).toEqual(undo);
   expect(top.writesAndUndo()).toEqual({ writes, undo });
   expect(middle.writes()).toEqual(model.writes(1));
+  // The head state applies an overlay's entries (which carry their converted keys) as it applies plain ones.
+  const applied = new MemoryState();
+  const plainApplied = new MemoryState();
+  for (const target of [applied, plainApplied]) target.apply([...probes, ...ops.map((o) => o.key)].map((key) => ({ key, value: Uint8Array.of(0xee) })));
+  applied.apply(writes);
+  plainApplied.apply(writes.map(({ key, value }) => ({ key: key.slice(), value })));
+  for (const key of [...probes, ...ops.map((o) => o.key)]) expect(applied.get(key)).toEqual(plainApplied.get(key));
+  expect(applied.size).toBe(plainApplied.size);
 }
 
 describe('StateOverlay layers', () => {
