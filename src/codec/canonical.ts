@@ -37,65 +37,82 @@ export function encodeCanonicalSlowly(value: WireValue): Uint8Array {
 /**
  * The fast path of encodeCanonical, for the small values a block writes to state for nearly every transaction
  * (accounts, grants, records, versions, attestations): one pass into a reused buffer, the bytes msgpackr writes
- * (the shortest header of each form, bigints as int64), copied out as a fresh plain array. It takes only what
- * it can write by the rules alone: u32 numbers, bigints in [0, 2^63), booleans, null, ASCII strings, plain
- * Uint8Arrays and arrays no deeper than MAX_DEPTH, up to SMALL_LIMIT bytes; anything else (a value assertEncodable
- * refuses, a non-ASCII string, a large value) returns undefined and takes the reference path, so what is written
- * and every refusal are unchanged. test/unit/codec/canonicalEncodeFastPath.test.ts holds it to msgpackr.
+ * (the shortest header of each form, bigints as int64). It takes only what it can write by the rules alone: u32
+ * numbers, bigints in [0, 2^63), booleans, null, ASCII strings, plain Uint8Arrays and arrays no deeper than
+ * MAX_DEPTH, up to SMALL_LIMIT bytes; anything else (a value assertEncodable refuses, a non-ASCII string, a large
+ * value) returns undefined and takes the reference path, so what is written and every refusal are unchanged.
+ * test/unit/codec/canonicalEncodeFastPath.test.ts holds it to msgpackr.
+ *
+ * Like msgpackr's, the result is a view of a shared slab outside V8's heap, not a small array of its own: V8 keeps
+ * arrays of up to 64 bytes inside its heap and moves one out the first time a view is taken of it, which is what
+ * decoding a value does (half a microsecond, more than the encode).
  */
 export function writeSmallCanonical(value: WireValue): Uint8Array | undefined {
-  const end = writeValue(value, 0, 0);
-  return end < 0 ? undefined : scratch.slice(0, end);
+  if (slabAt + SMALL_LIMIT > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabAt = 0;
+  }
+  const start = slabAt;
+  limit = start + SMALL_LIMIT;
+  const end = writeValue(value, start, 0);
+  if (end < 0) return undefined;
+  slabAt = end;
+  return slab.subarray(start, end);
 }
 
-const SMALL_LIMIT = 4096;
-const scratch = new Uint8Array(SMALL_LIMIT);
+/** Largest output of the fast path; a slab holds at least SLAB_SIZE - SMALL_LIMIT bytes of outputs. */
+const SMALL_LIMIT = 2048;
+const SLAB_SIZE = 16 * 1024;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabAt = 0;
+/** Where the value being written must end by. */
+let limit = 0;
 const FAIL = -1;
 
-/** Writes `value` at `at` in the scratch buffer; the end offset, or FAIL. */
+/** Writes `value` at `at` in the slab, within SMALL_LIMIT bytes of where the output starts; the end offset, or FAIL. */
 function writeValue(value: WireValue, at: number, depth: number): number {
-  const out = scratch;
+  const out = slab;
   switch (typeof value) {
     case 'number': {
       if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) return FAIL;
       if (value < 0x80) {
-        if (at + 1 > SMALL_LIMIT) return FAIL;
+        if (at + 1 > limit) return FAIL;
         out[at] = value;
         return at + 1;
       }
       if (value < 0x100) {
-        if (at + 2 > SMALL_LIMIT) return FAIL;
+        if (at + 2 > limit) return FAIL;
         out[at] = 0xcc;
         out[at + 1] = value;
         return at + 2;
       }
       if (value < 0x10000) {
-        if (at + 3 > SMALL_LIMIT) return FAIL;
+        if (at + 3 > limit) return FAIL;
         out[at] = 0xcd;
         out[at + 1] = value >>> 8;
         out[at + 2] = value & 0xff;
         return at + 3;
       }
-      if (at + 5 > SMALL_LIMIT) return FAIL;
+      if (at + 5 > limit) return FAIL;
       out[at] = 0xce;
       writeU32(out, at + 1, value);
       return at + 5;
     }
     case 'bigint': {
-      if (value < 0n || value > MAX_I64 || at + 9 > SMALL_LIMIT) return FAIL;
+      if (value < 0n || value > MAX_I64 || at + 9 > limit) return FAIL;
       out[at] = 0xd3;
       writeU32(out, at + 1, Number(value >> 32n));
       writeU32(out, at + 5, Number(value & 0xffffffffn));
       return at + 9;
     }
     case 'boolean':
-      if (at + 1 > SMALL_LIMIT) return FAIL;
+      if (at + 1 > limit) return FAIL;
       out[at] = value ? 0xc3 : 0xc2;
       return at + 1;
     case 'string': {
       const n = value.length;
       const header = n < 0x20 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-      if (at + header + n > SMALL_LIMIT) return FAIL;
+      if (at + header + n > limit) return FAIL;
       if (header === 1) out[at] = 0xa0 | n;
       else if (header === 2) {
         out[at] = 0xd9;
@@ -115,7 +132,7 @@ function writeValue(value: WireValue, at: number, depth: number): number {
     }
     case 'object': {
       if (value === null) {
-        if (at + 1 > SMALL_LIMIT) return FAIL;
+        if (at + 1 > limit) return FAIL;
         out[at] = 0xc0;
         return at + 1;
       }
@@ -123,7 +140,7 @@ function writeValue(value: WireValue, at: number, depth: number): number {
         const bytes = value as Uint8Array;
         const n = bytes.length;
         const header = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-        if (at + header + n > SMALL_LIMIT) return FAIL;
+        if (at + header + n > limit) return FAIL;
         if (header === 2) {
           out[at] = 0xc4;
           out[at + 1] = n;
@@ -139,7 +156,7 @@ function writeValue(value: WireValue, at: number, depth: number): number {
       const items = value as readonly WireValue[];
       const n = items.length;
       const header = n < 16 ? 1 : n < 0x10000 ? 3 : 5;
-      if (at + header > SMALL_LIMIT) return FAIL;
+      if (at + header > limit) return FAIL;
       if (header === 1) out[at] = 0x90 | n;
       else if (header === 3) {
         out[at] = 0xdc;
