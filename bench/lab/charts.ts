@@ -20,6 +20,8 @@ export interface LineSeries {
   readonly dashed?: boolean;
   /** Draw a dot at each point (default true). */
   readonly markers?: boolean;
+  /** Join the points (default true; false: a scatter). */
+  readonly line?: boolean;
 }
 
 export interface ChartFrame {
@@ -213,6 +215,7 @@ function legend(plot: Plot, entries: readonly { label: string; colour: string; d
   let x = plot.left;
   let y = plot.bottom + 52;
   for (const e of entries) {
+    if (e.label === '') continue;
     const w = 34 + e.label.length * 6.6;
     if (x + w > plot.right && x > plot.left) {
       x = plot.left;
@@ -229,6 +232,7 @@ function legendRowsFor(labels: readonly string[], width: number): number {
   let rows = 1;
   let x = 72;
   for (const l of labels) {
+    if (l === '') continue;
     const w = 34 + l.length * 6.6 + 12;
     if (x + w > width - 24 && x > 72) {
       rows++;
@@ -236,7 +240,7 @@ function legendRowsFor(labels: readonly string[], width: number): number {
     }
     x += w;
   }
-  return labels.length === 0 ? 0 : rows;
+  return labels.every((l) => l === '') ? 0 : rows;
 }
 
 function noData(frame: ChartFrame): string {
@@ -341,8 +345,8 @@ export function lineChartSvg(options: LineChartOptions): string {
   series.forEach((s, k) => {
     const colour = s.colour ?? PALETTE[k % PALETTE.length]!;
     const pts = s.points.map(([px, py]) => `${scale(x, px, plot.left, plot.right).toFixed(1)},${scale(y, py, plot.bottom, plot.top).toFixed(1)}`);
-    if (pts.length > 1) out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${colour}" stroke-width="2"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>`);
-    if (s.markers ?? true) for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3.5" fill="${colour}"/>`);
+    if (pts.length > 1 && (s.line ?? true)) out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${colour}" stroke-width="2"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>`);
+    if (s.markers ?? true) for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="${(s.line ?? true) ? 3.5 : 2.5}" fill="${colour}"${(s.line ?? true) ? '' : ' fill-opacity="0.6"'}/>`);
   });
   out.push(...legend(plot, series.map((s, k) => ({ label: s.label, colour: s.colour ?? PALETTE[k % PALETTE.length]!, dashed: s.dashed ?? false }))));
   out.push('</svg>', '');
