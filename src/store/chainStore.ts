@@ -23,7 +23,7 @@ import {
   txIndexKey,
   undoKey,
 } from './keys.ts';
-import { validateKey, type KeyValueStore, type KvOp } from './kv.ts';
+import { BytesArena, validateKey, type KeyValueStore, type KvOp } from './kv.ts';
 import { LevelKeyValueStore } from './levelKv.ts';
 import { MemoryKeyValueStore } from './memoryKv.ts';
 
@@ -105,7 +105,8 @@ export class KvChainStore implements ChainStore {
   }
 
   async putBlobs(entries: readonly { key: Uint8Array; value: Uint8Array | null }[]): Promise<void> {
-    const ops = entries.map(({ key, value }) => putOrDel(blobKey(key), value, 'blob'));
+    const arena = new BytesArena();
+    const ops = entries.map(({ key, value }) => putOrDel(arena.copy(blobKey(key)), value, 'blob', arena));
     for (const op of ops) validateKey(op.key, 'blob key');
     await this.#kv.batch(ops, { sync: true });
   }
@@ -128,6 +129,8 @@ export class KvChainStore implements ChainStore {
   async prepareWrite(writes: readonly ChainWrite[]): Promise<PreparedWrite> {
     if (!Array.isArray(writes)) throw new StoreError('INVALID', 'write expects an array of ChainWrite');
     const ops: KvOp[] = [];
+    // Keys are built, and small values copied, straight into memory outside V8's heap (see BytesArena).
+    const arena = new BytesArena();
     for (let i = 0; i < writes.length; i++) {
       const write = writes[i]!;
       const first = ops.length;
@@ -137,7 +140,7 @@ export class KvChainStore implements ChainStore {
           for await (const entry of this.#kv.iterate(startsWithRange(blobKey(write.prefix)))) ops.push({ type: 'del', key: entry.key });
           continue;
         }
-        appendOps(ops, write);
+        appendOps(ops, write, arena);
         // Checked here as well as in the backend so the error names the write rather than a batch op.
         for (let j = first; j < ops.length; j++) validateKey(ops[j]!.key, 'key');
       } catch (error) {
@@ -162,32 +165,32 @@ export function createMemoryChainStore(): KvChainStore {
   return new KvChainStore(new MemoryKeyValueStore());
 }
 
-function appendOps(ops: KvOp[], write: ChainWrite): void {
+function appendOps(ops: KvOp[], write: ChainWrite, arena: BytesArena): void {
   switch (write.kind) {
     case 'block':
-      ops.push(put(blockKey(write.hash), write.bytes, 'block bytes'));
-      ops.push({ type: 'put', key: blockMetaKey(write.hash), value: encodeBlockMeta(write.meta) });
+      ops.push(put(blockKey(write.hash, arena), write.bytes, 'block bytes', arena));
+      ops.push({ type: 'put', key: blockMetaKey(write.hash, arena), value: arena.placeSmall(encodeBlockMeta(write.meta)), placed: true });
       return;
     case 'undo':
-      ops.push(putOrDel(undoKey(write.hash), write.undo, 'undo'));
+      ops.push(putOrDel(undoKey(write.hash, arena), write.undo, 'undo', arena));
       return;
     case 'canonical':
-      ops.push(putOrDel(canonicalHashKey(write.height), write.hash === null ? null : hashValue(write.hash), 'canonical hash'));
+      ops.push(putOrDel(canonicalHashKey(write.height, arena), write.hash === null ? null : hashValue(write.hash), 'canonical hash', arena));
       return;
     case 'tx':
-      ops.push(putOrDel(txIndexKey(write.txId), write.location === null ? null : encodeTxLocation(write.location), 'tx location'));
+      ops.push(putOrDel(txIndexKey(write.txId, arena), write.location === null ? null : encodeTxLocation(write.location), 'tx location', arena));
       return;
     case 'state':
-      ops.push(putOrDel(stateKey(write.key), write.value, 'state value'));
+      ops.push(putOrDel(stateKey(write.key, arena), write.value, 'state value', arena));
       return;
     case 'head':
-      ops.push({ type: 'put', key: HEAD_KEY, value: encodeHead(write.head) });
+      ops.push({ type: 'put', key: arena.copy(HEAD_KEY), value: arena.placeSmall(encodeHead(write.head)), placed: true });
       return;
     case 'meta':
-      ops.push(put(metaKey(write.name), write.value, 'meta value'));
+      ops.push(put(arena.copy(metaKey(write.name)), write.value, 'meta value', arena));
       return;
     case 'index':
-      ops.push(putOrDel(indexKey(write.key), write.value, 'index value'));
+      ops.push(putOrDel(indexKey(write.key, arena), write.value, 'index value', arena));
       return;
     case 'eraseBlobs':
       throw new StoreError('INVALID', 'eraseBlobs is expanded by write()');
@@ -199,11 +202,11 @@ function appendOps(ops: KvOp[], write: ChainWrite): void {
 }
 
 // Only null deletes: undefined is a caller bug, refused like any other non-Uint8Array value.
-function putOrDel(key: Uint8Array, value: Uint8Array | null, what: string): KvOp {
-  if (value === null) return { type: 'del', key };
+function putOrDel(key: Uint8Array, value: Uint8Array | null, what: string, arena: BytesArena): KvOp {
+  if (value === null) return { type: 'del', key, placed: true };
   // The message is only built for a refusal: this runs for every key of every block.
-  if (!(value instanceof Uint8Array)) put(key, value, `${what} (or null to delete)`);
-  return { type: 'put', key, value };
+  if (!(value instanceof Uint8Array)) put(key, value, `${what} (or null to delete)`, arena);
+  return { type: 'put', key, value: arena.placeSmall(value), placed: true };
 }
 
 function hashValue(hash: Uint8Array): Uint8Array {
@@ -211,7 +214,7 @@ function hashValue(hash: Uint8Array): Uint8Array {
   return hash;
 }
 
-function put(key: Uint8Array, value: Uint8Array, what: string): KvOp {
+function put(key: Uint8Array, value: Uint8Array, what: string, arena: BytesArena): KvOp {
   if (!(value instanceof Uint8Array)) throw new StoreError('INVALID', `${what} must be a Uint8Array`);
-  return { type: 'put', key, value };
+  return { type: 'put', key, value: arena.placeSmall(value), placed: true };
 }

@@ -1,7 +1,7 @@
 import { concatBytes, readU32be, u32be, utf8 } from '../codec/bytes.ts';
 import { StoreError } from './errors.ts';
 import type { BlockMeta, HeadPointer, MetaName, TxLocation } from './interface.ts';
-import type { KeyRange } from './kv.ts';
+import type { BytesArena, KeyRange } from './kv.ts';
 
 /**
  * The first byte of every key in the chain database, declared here and nowhere else.
@@ -50,35 +50,39 @@ export function metaKey(name: MetaName): Uint8Array {
 }
 
 /** Key of a block's bytes. */
-export function blockKey(hash: Uint8Array): Uint8Array {
-  return hashKey(KeyPrefix.Block, hash, 'block hash');
+export function blockKey(hash: Uint8Array, arena?: BytesArena): Uint8Array {
+  return hashKey(KeyPrefix.Block, hash, 'block hash', arena);
 }
 
 /** Key of a block's BlockMeta. */
-export function blockMetaKey(hash: Uint8Array): Uint8Array {
-  return hashKey(KeyPrefix.BlockMeta, hash, 'block hash');
+export function blockMetaKey(hash: Uint8Array, arena?: BytesArena): Uint8Array {
+  return hashKey(KeyPrefix.BlockMeta, hash, 'block hash', arena);
 }
 
 /** Key of the canonical hash at `height`. */
-export function canonicalHashKey(height: number): Uint8Array {
+export function canonicalHashKey(height: number, arena?: BytesArena): Uint8Array {
   assertU32(height, 'height');
-  return concatBytes(Uint8Array.of(KeyPrefix.CanonicalHash), u32be(height));
+  if (arena === undefined) return concatBytes(Uint8Array.of(KeyPrefix.CanonicalHash), u32be(height));
+  const key = arena.alloc(5);
+  key[0] = KeyPrefix.CanonicalHash;
+  writeU32(key, 1, height);
+  return key;
 }
 
 /** Key of a transaction's location. */
-export function txIndexKey(txId: Uint8Array): Uint8Array {
-  return hashKey(KeyPrefix.TxIndex, txId, 'txId');
+export function txIndexKey(txId: Uint8Array, arena?: BytesArena): Uint8Array {
+  return hashKey(KeyPrefix.TxIndex, txId, 'txId', arena);
 }
 
 /** Key of a state entry. */
-export function stateKey(key: Uint8Array): Uint8Array {
+export function stateKey(key: Uint8Array, arena?: BytesArena): Uint8Array {
   if (!(key instanceof Uint8Array)) throw new StoreError('INVALID', 'state key must be a Uint8Array');
-  return prefixed(KeyPrefix.State, key);
+  return prefixed(KeyPrefix.State, key, arena);
 }
 
 /** Key of a block's undo record. */
-export function undoKey(hash: Uint8Array): Uint8Array {
-  return hashKey(KeyPrefix.Undo, hash, 'block hash');
+export function undoKey(hash: Uint8Array, arena?: BytesArena): Uint8Array {
+  return hashKey(KeyPrefix.Undo, hash, 'block hash', arena);
 }
 
 /** Key of an off-chain blob (reserved). */
@@ -86,8 +90,8 @@ export function blobKey(key: Uint8Array): Uint8Array {
   return concatBytes(Uint8Array.of(KeyPrefix.Blob), key);
 }
 
-export function indexKey(key: Uint8Array): Uint8Array {
-  return prefixed(KeyPrefix.Index, key);
+export function indexKey(key: Uint8Array, arena?: BytesArena): Uint8Array {
+  return prefixed(KeyPrefix.Index, key, arena);
 }
 
 /** Every key that starts with `start`: [start, successor) where successor is the next prefix in key order. */
@@ -186,13 +190,14 @@ export function assertU32(value: unknown, what: string): asserts value is number
   }
 }
 
-function hashKey(prefix: KeyPrefix, hash: Uint8Array, what: string): Uint8Array {
+function hashKey(prefix: KeyPrefix, hash: Uint8Array, what: string, arena?: BytesArena): Uint8Array {
   assertHash(hash, what);
-  return prefixed(prefix, hash);
+  return prefixed(prefix, hash, arena);
 }
 
-/** prefix || bytes in one allocation (keys are built per transaction and per state write). */
-function prefixed(prefix: number, bytes: Uint8Array): Uint8Array {
+/** prefix || bytes in one allocation (keys are built per transaction and per state write), in `arena` if given. */
+function prefixed(prefix: number, bytes: Uint8Array, arena?: BytesArena): Uint8Array {
+  if (arena !== undefined) return arena.prefixed(prefix, bytes);
   const out = new Uint8Array(bytes.length + 1);
   out[0] = prefix;
   out.set(bytes, 1);

@@ -75,7 +75,11 @@ export class LevelKeyValueStore implements KeyValueStore {
     const arena = new SmallBytesArena(ops);
     try {
       for (const op of ops) {
-        if (op.type === 'put') batch.put(arena.place(op.key), arena.place(op.value));
+        if (op.placed === true) {
+          // Already views of a BytesArena (KvChainStore builds its keys there): handed over as they are.
+          if (op.type === 'put') batch.put(op.key, op.value);
+          else batch.del(op.key);
+        } else if (op.type === 'put') batch.put(arena.place(op.key), arena.place(op.value));
         else batch.del(arena.place(op.key));
       }
     } catch (error) {
@@ -146,6 +150,7 @@ class SmallBytesArena {
   constructor(ops: readonly KvOp[]) {
     let size = 0;
     for (const op of ops) {
+      if (op.placed === true) continue;
       if (op.key.length <= SmallBytesArena.SMALL) size += op.key.length;
       if (op.type === 'put' && op.value.length <= SmallBytesArena.SMALL) size += op.value.length;
     }
