@@ -1,4 +1,4 @@
-import { stateKey } from './stateKeys.ts';
+import { stateKey, stateKeyString } from './stateKeys.ts';
 import {
   decodeAccount,
   decodeAttestation,
@@ -15,7 +15,7 @@ import {
   encodeAttestation,
   type Validator,
 } from './stateValues.ts';
-import type { StateOverlay, StateReader } from './overlay.ts';
+import { getByKeyString, type StateOverlay, type StateReader } from './overlay.ts';
 import type { Account, Attestation } from '../types/identity.ts';
 import type { AccountId, Hash } from '../types/primitives.ts';
 import type { Grant, RecordMeta, RecordVersion } from '../types/record.ts';
@@ -23,7 +23,7 @@ import type { Grant, RecordMeta, RecordVersion } from '../types/record.ts';
 /** Typed reads of state, shared by the transition, RPC and (later) policy contexts. */
 
 export function getAccount(state: StateReader, id: AccountId): Account | undefined {
-  const bytes = state.get(stateKey.account(id));
+  const bytes = getByKeyString(state, stateKeyString.account(id), () => stateKey.account(id));
   return bytes === undefined ? undefined : decodeAccount(bytes);
 }
 
@@ -32,7 +32,7 @@ export function putAccount(state: StateOverlay, id: AccountId, account: Account)
 }
 
 export function getAttestation(state: StateReader, doctor: AccountId, hospital: AccountId): Attestation | undefined {
-  const bytes = state.get(stateKey.attestation(doctor, hospital));
+  const bytes = getByKeyString(state, stateKeyString.attestation(doctor, hospital), () => stateKey.attestation(doctor, hospital));
   return bytes === undefined ? undefined : decodeAttestation(doctor, hospital, bytes);
 }
 
@@ -41,7 +41,7 @@ export function putAttestation(state: StateOverlay, a: Attestation): void {
 }
 
 export function getHospitalName(state: StateReader, id: AccountId): string | undefined {
-  const bytes = state.get(stateKey.hospital(id));
+  const bytes = getByKeyString(state, stateKeyString.hospital(id), () => stateKey.hospital(id));
   return bytes === undefined ? undefined : decodeHospitalName(bytes);
 }
 
@@ -65,7 +65,7 @@ const decodedHospitalLists = new WeakMap<Uint8Array, readonly AccountId[]>();
 const NO_HOSPITALS: readonly AccountId[] = [];
 
 function hospitalsOf(state: StateReader): readonly AccountId[] {
-  const bytes = state.get(stateKey.hospitalList());
+  const bytes = getByKeyString(state, stateKeyString.hospitalList(), stateKey.hospitalList);
   if (bytes === undefined) return NO_HOSPITALS;
   let list = decodedHospitalLists.get(bytes);
   if (list === undefined) {
@@ -86,7 +86,7 @@ export function getAttestations(state: StateReader, doctor: AccountId): Attestat
 }
 
 export function getRecord(state: StateReader, id: Hash): RecordMeta | undefined {
-  const bytes = state.get(stateKey.record(id));
+  const bytes = getByKeyString(state, stateKeyString.record(id), () => stateKey.record(id));
   return bytes === undefined ? undefined : decodeRecordMeta(id, bytes);
 }
 
@@ -95,7 +95,7 @@ export function putRecord(state: StateOverlay, record: RecordMeta): void {
 }
 
 export function getRecordVersion(state: StateReader, id: Hash, version: number): RecordVersion | undefined {
-  const bytes = state.get(stateKey.recordVersion(id, version));
+  const bytes = getByKeyString(state, stateKeyString.recordVersion(id, version), () => stateKey.recordVersion(id, version));
   return bytes === undefined ? undefined : decodeRecordVersion(bytes);
 }
 
@@ -104,7 +104,7 @@ export function putRecordVersion(state: StateOverlay, id: Hash, version: number,
 }
 
 export function getGrant(state: StateReader, record: Hash, grantee: AccountId): Grant | undefined {
-  const bytes = state.get(stateKey.grant(record, grantee));
+  const bytes = getByKeyString(state, stateKeyString.grant(record, grantee), () => stateKey.grant(record, grantee));
   return bytes === undefined ? undefined : decodeGrant(grantee, bytes);
 }
 

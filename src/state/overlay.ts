@@ -11,17 +11,35 @@ export function keyString(key: Uint8Array): string {
   return String.fromCharCode.apply(null, key as unknown as number[]);
 }
 
+/** A key's bytes, or a function that builds them: called only by a reader that needs the bytes. */
+export type KeyBytes = Uint8Array | (() => Uint8Array);
+
+function bytesOf(key: KeyBytes): Uint8Array {
+  return typeof key === 'function' ? key() : key;
+}
+
 /**
  * A reader that also answers by a key already converted with keyString. The overlays a block executes on sit
  * on another overlay over the head's MemoryState, so a read that falls through converts its key once instead
- * of once per layer (bench:validate: the conversion was the largest single cost of executing a block).
+ * of once per layer (bench:validate: the conversion was the largest single cost of executing a block), and a
+ * read through these layers never needs the key's bytes at all.
  */
 interface KeyedReader extends StateReader {
-  getKeyed(k: string, key: Uint8Array): Uint8Array | undefined;
+  getKeyed(k: string, key: KeyBytes): Uint8Array | undefined;
 }
 
 function keyedReaderOf(base: StateReader): KeyedReader | undefined {
   return base instanceof StateOverlay || base instanceof MemoryState ? base : undefined;
+}
+
+/**
+ * `state.get(key)` for a key whose keyString the caller built (stateKeyString), with the key's bytes built only
+ * if some layer is a reader other than StateOverlay or MemoryState. The accessors read this way: building a
+ * 65-byte key allocates outside V8's heap.
+ */
+export function getByKeyString(state: StateReader, k: string, key: KeyBytes): Uint8Array | undefined {
+  const keyed = keyedReaderOf(state);
+  return keyed !== undefined ? keyed.getKeyed(k, key) : state.get(bytesOf(key));
 }
 
 const byKeyString = (a: readonly [string, StateEntry], b: readonly [string, StateEntry]): number => (a[0] < b[0] ? -1 : 1);
@@ -67,11 +85,11 @@ export class StateOverlay implements StateReader {
   }
 
   /** `get` for a key whose keyString `k` the caller already has. */
-  getKeyed(k: string, key: Uint8Array): Uint8Array | undefined {
+  getKeyed(k: string, key: KeyBytes): Uint8Array | undefined {
     const written = this.#writes.get(k);
     if (written !== undefined) return written.value ?? undefined;
     const keyed = this.#keyedBase;
-    return keyed !== undefined ? keyed.getKeyed(k, key) : this.#base.get(key);
+    return keyed !== undefined ? keyed.getKeyed(k, key) : this.#base.get(bytesOf(key));
   }
 
   set(key: Uint8Array, value: Uint8Array): void {

@@ -1,4 +1,5 @@
 import { concatBytes, utf8, writeU32be } from '../codec/bytes.ts';
+import { keyString } from './overlay.ts';
 import type { AccountId, Hash } from '../types/primitives.ts';
 
 /** State key namespaces: the first byte of every state key. Each entry: key -> value. */
@@ -99,4 +100,29 @@ export const stateKey = {
   stakeChanges: (height: number): Uint8Array => keyU32(StateNamespace.StakeChange, NO_BYTES, height),
   balance: (id: AccountId): Uint8Array => key1(StateNamespace.Balance, id),
   slashed: (id: AccountId): Uint8Array => key1(StateNamespace.Slashed, id),
+};
+
+const ACCOUNT_CHAR = String.fromCharCode(StateNamespace.Account);
+const ATTESTATION_CHAR = String.fromCharCode(StateNamespace.Attestation);
+const HOSPITAL_CHAR = String.fromCharCode(StateNamespace.Hospital);
+const RECORD_CHAR = String.fromCharCode(StateNamespace.Record);
+const RECORD_VERSION_CHAR = String.fromCharCode(StateNamespace.RecordVersion);
+const GRANT_CHAR = String.fromCharCode(StateNamespace.Grant);
+const HOSPITAL_LIST_STRING = keyString(HOSPITAL_LIST_KEY);
+
+/**
+ * keyString of the keys above, built from their parts (for getByKeyString): equal to
+ * `keyString(stateKey.x(...))` for the same arguments (test/unit/state/stateKeys.test.ts).
+ */
+export const stateKeyString = {
+  account: (id: AccountId): string => ACCOUNT_CHAR + keyString(id),
+  attestation: (doctor: AccountId, hospital: AccountId): string => ATTESTATION_CHAR + keyString(doctor) + keyString(hospital),
+  hospital: (id: AccountId): string => HOSPITAL_CHAR + keyString(id),
+  hospitalList: (): string => HOSPITAL_LIST_STRING,
+  record: (id: Hash): string => RECORD_CHAR + keyString(id),
+  recordVersion: (id: Hash, version: number): string => {
+    const v = version >>> 0;
+    return RECORD_VERSION_CHAR + keyString(id) + String.fromCharCode(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+  },
+  grant: (record: Hash, grantee: AccountId): string => GRANT_CHAR + keyString(record) + keyString(grantee),
 };

@@ -6,7 +6,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, readU32be, toHex, u32be, utf8, writeU32be } from '../../../src/codec/bytes.ts';
-import { StateNamespace, stateKey } from '../../../src/state/stateKeys.ts';
+import { getAccount, getAttestation, getGrant, getHospitals, getRecord, getRecordVersion, putAccount, putAttestation, putGrant, putRecord, putRecordVersion } from '../../../src/state/accessors.ts';
+import { keyString, MemoryState, StateOverlay, type StateReader } from '../../../src/state/overlay.ts';
+import { StateNamespace, stateKey, stateKeyString } from '../../../src/state/stateKeys.ts';
+import { encodeHospitalList } from '../../../src/state/stateValues.ts';
 
 const ns = (n: number): Uint8Array => new Uint8Array([n]);
 /** DataView's big-endian u32, the reference for u32be. */
@@ -71,6 +74,55 @@ describe('state keys', () => {
       }),
       { seed: 0x57a7e, numRuns: 300 },
     );
+  });
+
+  it('stateKeyString gives keyString of the key, built from its parts', () => {
+    fc.assert(
+      fc.property(idArb, idArb, u32Arb, (a, b, n) => {
+        expect(stateKeyString.account(a)).toBe(keyString(stateKey.account(a)));
+        expect(stateKeyString.attestation(a, b)).toBe(keyString(stateKey.attestation(a, b)));
+        expect(stateKeyString.hospital(a)).toBe(keyString(stateKey.hospital(a)));
+        expect(stateKeyString.hospitalList()).toBe(keyString(stateKey.hospitalList()));
+        expect(stateKeyString.record(a)).toBe(keyString(stateKey.record(a)));
+        expect(stateKeyString.recordVersion(a, n)).toBe(keyString(stateKey.recordVersion(a, n)));
+        expect(stateKeyString.grant(a, b)).toBe(keyString(stateKey.grant(a, b)));
+      }),
+      { seed: 0x57a7f, numRuns: 300 },
+    );
+  });
+
+  it('accessors read the same through any reader: the overlays by converted key, others by the key bytes', () => {
+    const id = (n: number): Uint8Array => new Uint8Array(32).fill(n);
+    const head = new MemoryState();
+    head.apply([{ key: stateKey.hospitalList(), value: encodeHospitalList([id(9)]) }]);
+    const block = new StateOverlay(head);
+    putAccount(block, id(1), { role: 'doctor', nonce: 3, registeredAt: 2 });
+    putAttestation(block, { doctor: id(1), hospital: id(9), name: 'Dr', licence: 'L', expiresAt: 5, attestedAt: 1, revokedAt: null, revokeReason: '' });
+    putRecord(block, { id: id(2), owner: id(3), policy: Uint8Array.of(1, 2), createdAt: 1, versionCount: 1, erasedAt: null });
+    putRecordVersion(block, id(2), 0x01020304, { commitment: id(4), size: 10, contentType: 'a/b', author: id(3), addedAt: 1 });
+    putGrant(block, id(2), { grantee: id(1), grantor: id(3), scope: ['read'], expiresAt: null, grantedAt: 1, revokedAt: null });
+    head.apply(block.writes());
+    const asked: string[] = [];
+    /** Neither an overlay nor a MemoryState: it only answers by the key's bytes. */
+    const plainReader: StateReader = {
+      get: (key) => {
+        asked.push(toHex(key));
+        return head.get(key);
+      },
+    };
+    const overPlain = new StateOverlay(plainReader);
+    for (const reader of [head, new StateOverlay(head), plainReader, overPlain]) {
+      expect(getAccount(reader, id(1))).toEqual({ role: 'doctor', nonce: 3, registeredAt: 2 });
+      expect(getAccount(reader, id(7))).toBeUndefined();
+      expect(getAttestation(reader, id(1), id(9))?.expiresAt).toBe(5);
+      expect(getHospitals(reader)).toEqual([id(9)]);
+      expect(getRecord(reader, id(2))?.owner).toEqual(id(3));
+      expect(getRecordVersion(reader, id(2), 0x01020304)?.size).toBe(10);
+      expect(getRecordVersion(reader, id(2), 0)).toBeUndefined();
+      expect(getGrant(reader, id(2), id(1))?.scope).toEqual(['read']);
+    }
+    expect(asked).toContain(toHex(stateKey.grant(id(2), id(1))));
+    expect(asked).toContain(toHex(stateKey.recordVersion(id(2), 0x01020304)));
   });
 
   it('constant keys are new arrays each call: changing one leaves the next intact', () => {
