@@ -146,7 +146,12 @@ export interface SimResult {
   readonly propagation: LatencySummary;
   readonly slots: { readonly total: number; readonly missed: number; readonly missedRate: number } | null;
   /** PoS: from a canonical block's production until it is final (as node 0 sees the votes). */
-  readonly finality: { readonly finalizedBlocks: number; readonly lag: LatencySummary } | null;
+  readonly finality: {
+    readonly finalizedBlocks: number;
+    readonly lag: LatencySummary;
+    /** Off-chain blocks that also passed 2/3 (the simplified vote model allows it under heavy forking; should be 0). */
+    readonly conflictingFinalized: number;
+  } | null;
   readonly txs: {
     readonly offeredTps: number;
     /** maxBlockTxs per block interval (PoS: per slot, less offline slots). */
@@ -178,6 +183,8 @@ export const MAX_NODES = 20_000;
 export const MAX_GRAPH_NODES = 5000;
 /** Transactions one run may hold (about 30 bytes each). */
 export const MAX_TXS = 30_000_000;
+/** Memory for the per-node block bits of one run. */
+export const MAX_BITSET_BYTES = 1536 * 2 ** 20;
 
 // ---------------------------------------------------------------------------------------------------------
 // Random numbers
@@ -627,6 +634,10 @@ export function validateSimConfig(c: SimConfig): void {
   need(Number.isFinite(c.loadTps) && c.loadTps >= 0 && c.loadTps <= 10_000_000, `loadTps must be from 0 to 10000000, got ${c.loadTps}`);
   need(Number.isInteger(c.maxBlockTxs) && c.maxBlockTxs >= 1, `maxBlockTxs must be a positive integer, got ${c.maxBlockTxs}`);
   need(Number.isInteger(c.confirmations) && c.confirmations >= 1 && c.confirmations <= 1000, `confirmations must be an integer from 1 to 1000, got ${c.confirmations}`);
+  // Each block keeps a bit per node (has it; PoS: its votes cover it).
+  const blocks = c.durationMs > 0 ? (c.durationMs / (c.engine === 'pos' ? c.slotMs : c.intervalMs)) * 1.1 : c.blocks;
+  const bytes = blocks * Math.ceil(c.nodes / 32) * 4 * (c.engine === 'pos' ? 2 : 1);
+  need(bytes <= MAX_BITSET_BYTES, `${Math.round(blocks)} blocks × ${c.nodes} nodes needs ${Math.round(bytes / 2 ** 20)} MiB of block bits, over ${MAX_BITSET_BYTES / 2 ** 20} MiB: fewer blocks or nodes`);
 }
 
 /** Hash or stake share of each node. */
@@ -723,7 +734,6 @@ class Simulation {
   readonly #reorgDepths = new Map<number, number>();
   readonly #propagation = new LatencyHistogram();
   readonly #propagationSamples = new Thinner(SAMPLE_CAP);
-  #now = 0;
   #end = 0;
 
   constructor(config: SimConfig) {
@@ -813,13 +823,11 @@ class Simulation {
       if (heapKey === Number.POSITIVE_INFINITY && voteTime === Number.POSITIVE_INFINITY) break;
       if (voteTime * 4 + PRIO_VOTE < heapKey) {
         this.#votes.shift(out);
-        this.#now = out[0]!;
         this.#voteArrives(out[1]!, out[2]!, out[0]!);
         continue;
       }
       q.pop();
       const time = Math.floor(q.key / 4);
-      this.#now = time;
       if (q.kind === KIND_DELIVER) this.#stepFlight(this.#flights[q.a]!);
       else if (q.kind === KIND_VOTE) this.#voteArrives(q.a, q.b, time);
       else if (this.#pos) this.#slot(q.a, q.b, time);
@@ -1118,11 +1126,11 @@ class Simulation {
   }
 
   #stepFlight(f: Flight): void {
+    if (f.uniform && this.#deliverEverywhere(f)) return;
     for (;;) {
       const k = f.pos++;
       const node = f.uniform ? (k < f.producer ? k : k + 1) : f.order[k]!;
       const time = f.uniform ? f.time : f.times[k]!;
-      this.#now = time;
       this.#deliver(node, f.block, time);
       if (f.pos >= f.end) {
         this.#freeFlights.push(f.id);
@@ -1134,6 +1142,39 @@ class Simulation {
         return;
       }
     }
+  }
+
+  /**
+   * A uniform flight (full mesh, fixed delay) reaches every node at one instant, and its parent, sent earlier
+   * over the same delay, is already everywhere: the nodes take it in one pass, in node order, as the general
+   * path would. Returns false (nothing done) when the parent is missing somewhere.
+   */
+  #deliverEverywhere(f: Flight): boolean {
+    if (f.pos !== 0) return false;
+    const words = this.#words;
+    const n = this.#n;
+    const block = f.block;
+    const parent = this.#parent[block]!;
+    const has = this.#has;
+    for (let w = 0; w < words; w++) {
+      const mask = w === words - 1 && n % 32 !== 0 ? 2 ** (n % 32) - 1 : 0xffff_ffff;
+      if ((has[parent * words + w]! & mask) >>> 0 !== mask) return false;
+    }
+    for (let w = 0; w < words; w++) has[block * words + w] = 0xffff_ffff;
+    const head = this.#head;
+    const height = this.#height[block]!;
+    for (let i = 0; i < n; i++) {
+      if (i === f.producer) continue;
+      const current = head[i]!;
+      if (current === parent) {
+        head[i] = block;
+        if (this.#pos) this.#sendVote(i, block, f.time);
+      } else if (height > this.#height[current]!) {
+        this.#adopt(i, block, f.time);
+      }
+    }
+    this.#freeFlights.push(f.id);
+    return true;
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -1371,6 +1412,7 @@ class Simulation {
     let included = 0;
     let notFinal = 0;
     let windowTxs = 0;
+    const onChain = new Uint8Array(this.#txCountTotal);
     for (let h = 1; h <= tipHeight; h++) {
       const x = canonicalAt[h]!;
       const blockTime = this.#time[x]!;
@@ -1380,6 +1422,9 @@ class Simulation {
       else if (h + c.confirmations - 1 <= tipHeight) finalTime = this.#time[canonicalAt[h + c.confirmations - 1]!]!;
       for (let k = this.#txStart[x]!; k < this.#txStart[x]! + this.#txCount[x]!; k++) {
         const j = this.#blockTxs[k]!;
+        // [INVARIANT] A chain holds a transaction once: selection excludes those already in the parent's chain.
+        if (onChain[j] === 1) throw new Error(`simulator bug: transaction ${j} is twice on the canonical chain`);
+        onChain[j] = 1;
         const submit = this.#txSubmit[j]!;
         if (submit > windowEnd) continue;
         included++;
@@ -1405,7 +1450,11 @@ class Simulation {
           lag.record(this.#finalizedAt[x]! - this.#time[x]!);
         }
       }
-      finalityReport = { finalizedBlocks: finalized, lag: lag.summary() };
+      // Votes here count for every ancestor of a head and are never withdrawn, so with frequent forks two
+      // siblings can both pass 2/3 (production's one-vote-per-height rule and slashing prevent that): counted.
+      let conflicting = 0;
+      for (let b = 1; b < blocks; b++) if (canonical[b] === 0 && this.#finalizedAt[b]! >= 0) conflicting++;
+      finalityReport = { finalizedBlocks: finalized, lag: lag.summary(), conflictingFinalized: conflicting };
     }
 
     const depths = [...this.#reorgDepths.entries()].sort((a, b) => a[0] - b[0]);

@@ -18,6 +18,7 @@ import {
   MAX_TXS,
   runStaleSweep,
   simulate,
+  theoreticalStaleRate,
   validateSimConfig,
   type JitterDistribution,
   type LatencySummary,
@@ -165,7 +166,7 @@ export function parseSimArgs(args: readonly string[], defaultOutDir: string): Si
   }
   if (values.blocks !== undefined && values.duration !== undefined) throw new RangeError('give --blocks or --duration, not both');
   const sweepText = values.sweep.trim();
-  const sweepRatios = sweepText === 'off' || sweepText === 'none' || sweepText === '' ? [] : sweepText.split(',').map((r) => number('sweep', r.trim(), 0.0001, 10, false));
+  const sweepRatios = sweepText === 'off' || sweepText === 'none' || sweepText === '' ? [] : sweepText.split(',').map((r) => number('sweep', r.trim(), 0.001, 10, false));
   const nodes = number('nodes', values.nodes, 1, MAX_NODES, true);
   const degree = number('degree', values.degree, 0, MAX_NODES, true);
   if (degree === 1 || (degree > 0 && degree >= nodes)) throw new RangeError(`--degree must be 0 (full mesh) or from 2 to nodes − 1 (${nodes - 1}), got ${degree}`);
@@ -202,6 +203,16 @@ export function parseSimArgs(args: readonly string[], defaultOutDir: string): Si
       throw new RangeError(`--load ${config.loadTps} tx/s over ${Math.round(seconds)} simulated seconds is more than the ${MAX_TXS} transactions a run holds: lower --load, --blocks or --duration`);
     }
     validateSimConfig(config);
+  }
+  if (options.engines.includes('pow')) {
+    for (const ratio of options.sweepRatios) {
+      const blocks = Math.max(options.sweepBlocks, Math.ceil(DEFAULT_SWEEP.targetForks / theoreticalStaleRate(ratio)));
+      try {
+        validateSimConfig({ ...configFor(options, 'pow'), delayMs: ratio * options.intervalMs, blocks, durationMs: 0, loadTps: 0, degree: 0 });
+      } catch (error) {
+        throw new RangeError(`--sweep point ${ratio} (${blocks} blocks): ${(error as Error).message}`);
+      }
+    }
   }
   return options;
 }
@@ -302,6 +313,7 @@ function summaryTable(engines: Partial<Record<SimEngine, SimEngineReport>>): str
     row('block propagation p50/p90 (ms)', (e) => `${fmtMs(e.main.propagation.p50Ms)} / ${fmtMs(e.main.propagation.p90Ms)}`),
     row('missed slots', (e) => (e.main.slots === null ? 'n/a' : `${fmtInt(e.main.slots.missed)} of ${fmtInt(e.main.slots.total)} (${fmtPct(e.main.slots.missedRate)})`)),
     row('block finality lag p50/p95 (ms)', (e) => (e.main.finality === null ? 'n/a' : `${fmtMs(e.main.finality.lag.p50Ms)} / ${fmtMs(e.main.finality.lag.p95Ms)}`)),
+    row('  off-chain blocks past 2/3 votes', (e) => (e.main.finality === null ? 'n/a' : fmtInt(e.main.finality.conflictingFinalized))),
     row('fairness: max |share − expected|', (e) => `${(e.main.fairness.maxAbsShareDiff * 100).toFixed(2)} pp over ${fmtInt(e.main.fairness.blocks)} blocks`),
     row('fairness: chi² (dof, p)', (e) => `${e.main.fairness.chiSquare.toFixed(1)} (${e.main.fairness.degreesOfFreedom}, p=${e.main.fairness.pValue.toFixed(3)})`),
     row('fairness: Gini blocks/node (of shares)', (e) => `${e.main.fairness.gini.toFixed(3)} (${e.main.fairness.expectedGini.toFixed(3)})`),
@@ -339,7 +351,7 @@ const SUMMARY_HEADER = [
   'offered_tps', 'capacity_tps', 'throughput_tps', 'measured_txs', 'not_included', 'not_final',
   'inclusion_p50_ms', 'inclusion_p95_ms', 'inclusion_p99_ms', 'inclusion_mean_ms', 'finality_p50_ms', 'finality_p95_ms', 'finality_p99_ms', 'finality_rule',
   'stale_rate', 'fork_rate', 'orphaned', 'counted_blocks', 'reorgs', 'max_reorg_depth', 'propagation_p50_ms', 'propagation_p90_ms', 'propagation_p99_ms',
-  'slots', 'missed_slots', 'missed_slot_rate', 'finality_lag_p50_ms', 'fairness_max_abs_share_diff', 'fairness_chi_square', 'fairness_dof', 'fairness_p_value', 'gini', 'expected_gini',
+  'slots', 'missed_slots', 'missed_slot_rate', 'finality_lag_p50_ms', 'conflicting_finalized', 'fairness_max_abs_share_diff', 'fairness_chi_square', 'fairness_dof', 'fairness_p_value', 'gini', 'expected_gini',
 ] as const;
 
 function summaryRow(r: SimResult, run: string): CsvCell[] {
@@ -349,7 +361,7 @@ function summaryRow(r: SimResult, run: string): CsvCell[] {
     r.blocks.produced, r.simulatedMs / 1000, r.txs.offeredTps, r.txs.capacityTps, r.txs.throughputTps, r.txs.measured, r.txs.notIncluded, r.txs.notFinal,
     r.txs.inclusion.p50Ms, r.txs.inclusion.p95Ms, r.txs.inclusion.p99Ms, r.txs.inclusion.meanMs, r.txs.finality.p50Ms, r.txs.finality.p95Ms, r.txs.finality.p99Ms, r.txs.finalityRule,
     r.staleRate, r.forkRate, r.blocks.orphaned, r.blocks.counted, r.reorgs.count, r.reorgs.maxDepth, r.propagation.p50Ms, r.propagation.p90Ms, r.propagation.p99Ms,
-    r.slots?.total, r.slots?.missed, r.slots?.missedRate, r.finality?.lag.p50Ms, r.fairness.maxAbsShareDiff, r.fairness.chiSquare, r.fairness.degreesOfFreedom, r.fairness.pValue, r.fairness.gini, r.fairness.expectedGini,
+    r.slots?.total, r.slots?.missed, r.slots?.missedRate, r.finality?.lag.p50Ms, r.finality?.conflictingFinalized, r.fairness.maxAbsShareDiff, r.fairness.chiSquare, r.fairness.degreesOfFreedom, r.fairness.pValue, r.fairness.gini, r.fairness.expectedGini,
   ];
 }
 
