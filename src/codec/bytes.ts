@@ -3,10 +3,26 @@
 const HEX = '0123456789abcdef';
 const HEX_TABLE: string[] = Array.from({ length: 256 }, (_, i) => HEX[i >> 4]! + HEX[i & 15]!);
 
+const HEX_CODES: number[] = Array.from({ length: 16 }, (_, i) => HEX.charCodeAt(i));
+/** Character codes of a short input's hex, reused: toHex runs synchronously. */
+const hexCodes: number[] = [];
+
 /** Lowercase hex of `bytes`, no prefix. */
 export function toHex(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n <= 64) {
+    // Ids and hashes: one flat string at once, instead of a chain of 2-character pieces that every later use
+    // (a regular expression, a map key) must first copy into one (policy contexts build these per decision).
+    hexCodes.length = 2 * n;
+    for (let i = 0; i < n; i++) {
+      const b = bytes[i]!;
+      hexCodes[2 * i] = HEX_CODES[b >> 4]!;
+      hexCodes[2 * i + 1] = HEX_CODES[b & 15]!;
+    }
+    return String.fromCharCode.apply(null, hexCodes);
+  }
   let out = '';
-  for (let i = 0; i < bytes.length; i++) out += HEX_TABLE[bytes[i]!]!;
+  for (let i = 0; i < n; i++) out += HEX_TABLE[bytes[i]!]!;
   return out;
 }
 
