@@ -7,8 +7,8 @@
  * - Blocks carry no bytes: a block is (parent, height, producer, time, transaction indices). Every block
  *   travels as one message; a node adopts it `delay + jitter + validation` after it was sent (full mesh), or
  *   relays it hop by hop over a random graph of degree D (each hop adds delay + jitter + validation; a node
- *   relays a block once, when it first has it). A block whose parent a node does not have yet is held until
- *   the parent arrives.
+ *   relays a block once, when it has first received and validated it). A node adopts a block only on top of
+ *   its parent: one that arrives first is held until the parent does (it is still relayed).
  * - PoW: blocks are found as a Poisson process at 1/interval, the finder drawn by hash share (the same as
  *   every node mining independently at share/interval: mining is memoryless, so restarting on a new head
  *   changes nothing). Every block has the same work (no retarget: the production EMA keeps the rate at the
@@ -808,8 +808,9 @@ class Simulation {
     const c = this.#c;
     if (this.#pos) {
       const slots = c.durationMs > 0 ? Math.floor(c.durationMs / c.slotMs) : c.blocks;
-      this.#end = slots * c.slotMs * US;
-      if (slots >= 1) this.#queue.push(c.slotMs * US * 4 + PRIO_PRODUCE, KIND_PRODUCE, 1, slots);
+      // Slot starts are rounded to the microsecond clock from the slot number, so they never drift.
+      this.#end = Math.round(slots * c.slotMs * US);
+      if (slots >= 1) this.#queue.push(Math.round(c.slotMs * US) * 4 + PRIO_PRODUCE, KIND_PRODUCE, 1, slots);
     } else {
       this.#end = c.durationMs > 0 ? c.durationMs * US : Number.POSITIVE_INFINITY;
       const first = this.#blockGap();
@@ -871,7 +872,7 @@ class Simulation {
     const offline = this.#blockRandom() < this.#c.offline;
     if (offline) this.#missedSlots++;
     else this.#produce(proposer, time);
-    if (slot < slots) this.#queue.push((time + this.#c.slotMs * US) * 4 + PRIO_PRODUCE, KIND_PRODUCE, slot + 1, slots);
+    if (slot < slots) this.#queue.push(Math.round((slot + 1) * this.#c.slotMs * US) * 4 + PRIO_PRODUCE, KIND_PRODUCE, slot + 1, slots);
   }
 
   // -------------------------------------------------------------------------------------------------------
