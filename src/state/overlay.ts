@@ -42,7 +42,6 @@ export function getByKeyString(state: StateReader, k: string, key: KeyBytes): Ui
   return keyed !== undefined ? keyed.getKeyed(k, key) : state.get(bytesOf(key));
 }
 
-const byKeyString = (a: readonly [string, StateEntry], b: readonly [string, StateEntry]): number => (a[0] < b[0] ? -1 : 1);
 
 /**
  * A write as an overlay records it: a plain { key, value } to every reader, that also keeps its key's keyString
@@ -118,10 +117,9 @@ export class StateOverlay implements StateReader {
 
   /** The write set in key order. */
   writes(): StateEntry[] {
-    // keyString keeps byte order (one UTF-16 unit per byte), and the map's keys are distinct.
-    const sorted = [...this.#writes].sort(byKeyString);
-    const out = new Array<StateEntry>(sorted.length);
-    for (let i = 0; i < sorted.length; i++) out[i] = sorted[i]![1];
+    const keys = this.#sortedKeys();
+    const out = new Array<StateEntry>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = this.#writes.get(keys[i]!)!;
     return out;
   }
 
@@ -132,16 +130,27 @@ export class StateOverlay implements StateReader {
 
   /** `writes()` and `undo()` together, sorting once and reading the base by the keys already converted. */
   writesAndUndo(): { writes: StateEntry[]; undo: StateEntry[] } {
-    const sorted = [...this.#writes].sort(byKeyString);
-    const writes = new Array<StateEntry>(sorted.length);
-    const undo = new Array<StateEntry>(sorted.length);
+    const keys = this.#sortedKeys();
+    const writes = new Array<StateEntry>(keys.length);
+    const undo = new Array<StateEntry>(keys.length);
     const keyed = this.#keyedBase;
-    for (let i = 0; i < sorted.length; i++) {
-      const [k, entry] = sorted[i]!;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const entry = this.#writes.get(k)!;
       writes[i] = entry;
       undo[i] = { key: entry.key, value: (keyed !== undefined ? keyed.getKeyed(k, entry.key) : this.#base.get(entry.key)) ?? null };
     }
     return { writes, undo };
+  }
+
+  /**
+   * The written keys' strings in byte order of the keys: keyString keeps it (one UTF-16 unit per byte, a prefix
+   * first), and sort() without a comparator orders strings by UTF-16 units, the fastest sort V8 has.
+   */
+  #sortedKeys(): string[] {
+    const keys = Array.from(this.#writes.keys());
+    keys.sort();
+    return keys;
   }
 }
 
