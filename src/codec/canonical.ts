@@ -353,9 +353,24 @@ function readBin(r: Reader, n: number): Uint8Array | undefined {
   return view;
 }
 
+/** Character codes of a short string being read, reused: decoding is synchronous. */
+const asciiCodes: number[] = [];
+
 function readAscii(r: Reader, n: number): string | undefined {
   const { bytes } = r;
   if (r.at + n > bytes.length) return undefined;
+  if (n <= 256) {
+    // One flat string at once: built a character at a time, it is a chain of n pieces that its first use (a
+    // pattern test, a length check) must copy into one (a chain id per transaction).
+    asciiCodes.length = n;
+    for (let i = 0; i < n; i++) {
+      const c = bytes[r.at + i]!;
+      if (c >= 0x80) return undefined;
+      asciiCodes[i] = c;
+    }
+    r.at += n;
+    return String.fromCharCode.apply(null, asciiCodes);
+  }
   let text = '';
   for (let i = r.at; i < r.at + n; i++) {
     const c = bytes[i]!;
