@@ -35,9 +35,11 @@ export function expectTime(value: WireValue | undefined, field: string): number 
 }
 
 /** u64 fields travel as int64 (always 8 bytes) and live in memory as safe integers. */
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
 export function expectU64(value: WireValue | undefined, field: string): number {
   if (typeof value !== 'bigint') throw wrongType(field, 'a 64-bit unsigned integer', value);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (value > MAX_SAFE_BIGINT) {
     throw new DecodeError(DecodeReason.OutOfRange, field, `${value} is above 2^53 - 1`);
   }
   return Number(value);
