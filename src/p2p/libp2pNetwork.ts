@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, TopicValidatorResult, type GossipSub, type GossipsubMessage } from '@libp2p/gossipsub';
@@ -22,7 +23,7 @@ import {
 } from './messages.ts';
 import { resolveLimits, type NetworkLimits, type NetworkOptions } from './options.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
-import { PeerScores, TokenBucket } from './peerScore.ts';
+import { OutboundPacer, PeerScores, TokenBucket } from './peerScore.ts';
 import { gossipTopic, gossipTopics, ReqRespProtocol, reqRespProtocolId } from './protocols.ts';
 import {
   abortOnSignal,
@@ -107,6 +108,10 @@ export class Libp2pNetwork implements Network {
   #redialTimer: ReturnType<typeof setInterval> | undefined;
   #lastScorePrune = 0;
   #pendingValidations = 0;
+  /** Outbound request pacing, per `${peer}/${protocol}`; idle ones are dropped with the score prune. */
+  readonly #pacers = new Map<string, OutboundPacer>();
+  /** Open outbound requests per `${peer}/${protocol}`, and the requests waiting for one to close. */
+  readonly #streamSlots = new Map<string, { open: number; waiting: Array<() => void> }>();
   #droppedValidations = 0;
   readonly #acceptBudget: Record<GossipKind, TokenBucket>;
 
@@ -475,6 +480,34 @@ export class Libp2pNetwork implements Network {
     return error;
   }
 
+  /**
+   * Waits for this request's slot under the peer's inbound limit for `protocol` (OutboundPacer). A request
+   * that would wait longer than its own deadline fails at once: the peer is that far behind already.
+   */
+  async #pace(peer: string, protocol: ReqRespProtocol, protocolId: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    const key = `${peer}/${protocol}`;
+    const now = this.#clock();
+    let pacer = this.#pacers.get(key);
+    if (pacer === undefined) {
+      const { ratePerSecond, burst } = this.#limits.requestRate[protocol];
+      const share = this.#limits.outboundRequestShare;
+      pacer = new OutboundPacer({ ratePerSecond: ratePerSecond * share, burst: Math.max(1, Math.floor(burst * share)) }, now);
+      this.#pacers.set(key, pacer);
+    }
+    const waitMs = pacer.reserve(now);
+    if (waitMs === 0) return;
+    if (waitMs > timeoutMs) {
+      pacer.release();
+      throw new ReqRespError(ReqRespErrorCode.NotAvailable, protocolId, peer, `over ${Math.round(waitMs)} ms of ${protocol} requests to this peer are already queued`);
+    }
+    try {
+      await sleep(waitMs, undefined, { signal: AbortSignal.any(signal === undefined ? [this.#stopController.signal] : [signal, this.#stopController.signal]) });
+    } catch (error) {
+      pacer.release();
+      throw new ReqRespError(ReqRespErrorCode.Aborted, protocolId, peer, 'cancelled while waiting for a request slot', { cause: error });
+    }
+  }
+
   async #request(
     peer: string,
     protocol: ReqRespProtocol,
@@ -493,13 +526,16 @@ export class Libp2pNetwork implements Network {
     }
     if (this.#isRefused(peer)) throw new ReqRespError(ReqRespErrorCode.NotAvailable, protocolId, peer, 'the peer is banned or removed');
     const timeoutMs = this.#limits.requestTimeoutMs[protocol];
+    await this.#pace(peer, protocol, protocolId, timeoutMs, options.signal);
     const signals = [AbortSignal.timeout(timeoutMs), this.#stopController.signal];
     if (options.signal !== undefined) signals.push(options.signal);
     const signal = AbortSignal.any(signals);
     const context = { protocol: protocolId, peer, signal, timeoutMs };
     let stream: Stream | undefined;
     let unhook = (): void => undefined;
+    let releaseSlot = (): void => undefined;
     try {
+      releaseSlot = await this.#streamSlot(`${peer}/${protocol}`, this.#limits.streams[protocol].outbound, signal);
       stream = await node.dialProtocol(peerId, protocolId, { signal });
       unhook = abortOnSignal(stream, signal, `${protocolId} timed out`);
       return await exchange(stream, body, { ...limits, maxErrorTextBytes: this.#limits.maxErrorTextBytes }, context);
@@ -518,7 +554,48 @@ export class Libp2pNetwork implements Network {
       throw error;
     } finally {
       unhook();
+      releaseSlot();
     }
+  }
+
+  /**
+   * Waits until fewer than `max` requests of one protocol to one peer are open (the peer accepts only that many
+   * streams of it at once, and resets the rest). Resolves with the function that frees the slot.
+   */
+  async #streamSlot(key: string, max: number, signal: AbortSignal): Promise<() => void> {
+    let slots = this.#streamSlots.get(key);
+    if (slots === undefined) {
+      slots = { open: 0, waiting: [] };
+      this.#streamSlots.set(key, slots);
+    }
+    const held = slots;
+    if (held.open >= max) {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          held.waiting.splice(held.waiting.indexOf(wake), 1);
+          reject(signal.reason);
+        };
+        const wake = (): void => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        if (signal.aborted) return reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        held.waiting.push(wake);
+      });
+      // Woken by a closing request, whose slot passes straight to this one.
+    } else {
+      held.open++;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = held.waiting.shift();
+      if (next !== undefined) return next();
+      held.open--;
+      if (held.open === 0) this.#streamSlots.delete(key);
+    };
   }
 
   #registerReqResp(node: Libp2p<Services>): void {
@@ -732,6 +809,7 @@ export class Libp2pNetwork implements Network {
       // Connected peers keep their records: dropping one would refill its rate-limit buckets.
       const connected = new Set(node.getConnections().map((connection) => connection.remotePeer.toString()));
       this.#scores.prune((peer) => connected.has(peer));
+      for (const [key, pacer] of this.#pacers) if (pacer.idle(now)) this.#pacers.delete(key);
     }
     for (const [id, target] of this.#targets) {
       if (target.dialing || now < target.nextAttemptAt || this.#isRefused(id)) continue;

@@ -143,6 +143,13 @@ const LIMITS = {
     headers_by_range: { ratePerSecond: 10, burst: 20 },
     blob: { ratePerSecond: 10, burst: 20 },
   } satisfies Record<string, RateLimit>,
+  /**
+   * What we send one peer, as a share of its `requestRate` (an honest peer runs these limits): requests wait
+   * for a slot at this share of the rate, with this share of the burst (at least 1), so timing jitter on the
+   * way never takes an honest node over a neighbour's limit. (Found by the consensus lab: custody fetches at
+   * 50 tx/s went over the blob limit and honest hospitals banned each other.)
+   */
+  outboundRequestShare: 0.8,
   /** Whole-request deadlines (dial, send, receive every chunk), per protocol. */
   requestTimeoutMs: { status: 5_000, blocks_by_range: 30_000, block_by_hash: 10_000, headers_by_range: 20_000, blob: 20_000 },
   /** An inbound request must arrive within this after the stream opens. */

@@ -43,6 +43,43 @@ export class TokenBucket {
 }
 
 /**
+ * Paces what we send one peer so that it stays under that peer's inbound limit (an honest peer runs our
+ * limits): `rate.ratePerSecond` sustained, `rate.burst` at once. A request reserves a slot and waits for it;
+ * the reservation goes into debt, so requests keep their order.
+ */
+export class OutboundPacer {
+  readonly #rate: RateLimit;
+  #tokens: number;
+  #refilledAt: number;
+
+  constructor(rate: RateLimit, now: number) {
+    if (!(rate.ratePerSecond > 0) || !(rate.burst >= 1)) throw new RangeError(`an outbound pace needs a positive rate and a burst of at least 1, got ${rate.ratePerSecond}/s, ${rate.burst}`);
+    this.#rate = rate;
+    this.#tokens = rate.burst;
+    this.#refilledAt = now;
+  }
+
+  /** Reserves the next slot; the ms to wait before sending (0: now). */
+  reserve(now: number): number {
+    const elapsed = Math.max(0, now - this.#refilledAt);
+    this.#tokens = Math.min(this.#rate.burst, this.#tokens + (elapsed * this.#rate.ratePerSecond) / 1000);
+    this.#refilledAt = now;
+    this.#tokens -= 1;
+    return this.#tokens >= 0 ? 0 : (-this.#tokens * 1000) / this.#rate.ratePerSecond;
+  }
+
+  /** Gives a reserved slot back (the request was not sent). */
+  release(): void {
+    this.#tokens = Math.min(this.#rate.burst, this.#tokens + 1);
+  }
+
+  /** True when no reservation is pending and the bucket is full again: it can be forgotten. */
+  idle(now: number): boolean {
+    return this.#tokens + (Math.max(0, now - this.#refilledAt) * this.#rate.ratePerSecond) / 1000 >= this.#rate.burst;
+  }
+}
+
+/**
  * Our application score of each peer, keyed by peer id, never by IP: nodes behind one NAT, or every node of
  * a local test network on 127.0.0.1, must not share a fate. Faults lower the score; it decays back toward 0
  * (half-life `decayHalfLifeMs`), so a peer is banned only for repeated faults in a short time, and a peer at

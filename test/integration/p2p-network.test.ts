@@ -237,6 +237,33 @@ describe('Libp2pNetwork: request/response', () => {
     expect(b.net.scores.score(a.net.peerId)).toBe(0);
   });
 
+  it('paces a burst of requests under the peer\'s limit, so an honest node is never refused or penalized for it', async () => {
+    const a = await harness.start();
+    const b = await harness.start();
+    await b.net.addPeer(a.net.addresses[0]!);
+    // 40 blob requests at once: twice the server's burst of 20 (at 10/s). Paced at 8/s after a burst of 16.
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => b.net.requestBlob(a.net.peerId, utf8(`rec-${i}`))));
+    const elapsed = Date.now() - started;
+    expect(answers.map(fromUtf8)).toEqual(Array.from({ length: 40 }, (_, i) => `blob:rec-${i}`));
+    expect(elapsed).toBeGreaterThanOrEqual(((40 - 16) / 8) * 1000 - 100);
+    expect(a.net.scores.score(b.net.peerId)).toBe(0);
+    expect(hasLine(a, /over the rate limit|requests over/)).toBe(false);
+  });
+
+  it('fails a request at once when the queue to that peer is longer than the request\'s deadline', async () => {
+    const a = await harness.start();
+    const b = await harness.start({ limits: { requestTimeoutMs: { blob: 1000 } } });
+    await b.net.addPeer(a.net.addresses[0]!);
+    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => b.net.requestBlob(a.net.peerId, utf8(`rec-${i}`))));
+    const refused = results.filter((r) => r.status === 'rejected');
+    // A burst of 16 and 8 more within one second go out; the rest would wait past their 1 s deadline.
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(20);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: ReqRespErrorCode.NotAvailable, message: expect.stringMatching(/already queued/) });
+    expect(a.net.scores.score(b.net.peerId)).toBe(0);
+  });
+
   it('refuses an oversize response, names it and penalizes the peer', async () => {
     const a = await harness.start();
     const b = await harness.start({ limits: { maxBlockBytes: 1024 } });

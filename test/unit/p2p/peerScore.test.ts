@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PEER_SCORING } from '../../../src/p2p/options.ts';
-import { PeerScores } from '../../../src/p2p/peerScore.ts';
+import { OutboundPacer, PeerScores } from '../../../src/p2p/peerScore.ts';
 
 function scores(options: Partial<typeof PEER_SCORING> = {}): { book: PeerScores; advance: (ms: number) => void } {
   let now = 1_000_000;
@@ -116,5 +116,32 @@ describe('PeerScores', () => {
     expect(book.prune((peer) => peer === 'kept')).toBe(1);
     advance(24 * 60 * 60_000);
     expect(book.prune()).toBe(3);
+  });
+});
+
+describe('OutboundPacer', () => {
+  it('lets a burst go at once, then spaces requests at the rate, in order', () => {
+    const pacer = new OutboundPacer({ ratePerSecond: 8, burst: 16 }, 0);
+    for (let i = 0; i < 16; i++) expect(pacer.reserve(0)).toBe(0);
+    expect(pacer.reserve(0)).toBe(125);
+    expect(pacer.reserve(0)).toBe(250);
+    // 250 ms later one slot has refilled and two were already promised: the next waits 125 ms more.
+    expect(pacer.reserve(250)).toBe(125);
+  });
+
+  it('gives back a slot that was not used, and is idle once full again', () => {
+    const pacer = new OutboundPacer({ ratePerSecond: 10, burst: 2 }, 0);
+    pacer.reserve(0);
+    pacer.reserve(0);
+    expect(pacer.reserve(0)).toBe(100);
+    pacer.release();
+    expect(pacer.reserve(0)).toBe(100);
+    expect(pacer.idle(100)).toBe(false);
+    expect(pacer.idle(300)).toBe(true);
+  });
+
+  it('refuses a rate or burst it cannot pace', () => {
+    expect(() => new OutboundPacer({ ratePerSecond: 0, burst: 1 }, 0)).toThrow(RangeError);
+    expect(() => new OutboundPacer({ ratePerSecond: 1, burst: 0.5 }, 0)).toThrow(RangeError);
   });
 });
