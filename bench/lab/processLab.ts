@@ -93,7 +93,7 @@ export const PROCESS_LAB_FLAGS: readonly [string, string][] = [
   ['--pow-target-ms <ms>', 'PoW target block interval, 50 to 60000 (default 500)'],
   ['--confirmations <k>', 'PoW: blocks on top after which a transaction counts as final, 1 to 100 (default 6)'],
   ['--out <dir>', 'where the JSON, CSV and SVG files go (default bench/out/consensus)'],
-  ['--uploads <mode>', 'record blobs: all (to every node once it has the version: custody finds them local), submitter (only to the node a transaction was sent to, custody copies go over p2p) or none (default all)'],
+  ['--uploads <mode>', 'record blobs: submitter (to the node the transaction was sent to, as a client does; custody copies go over p2p), all (to every node once it has the version: custody finds them local) or none (default submitter)'],
   ['--keep-logs', "also write every node's log (JSON lines) into the run's directory, under logs/"],
   ['--sim', 'run the deterministic simulation instead of real processes (its own options follow)'],
 ];
@@ -116,7 +116,7 @@ export function parseProcessLabArgs(args: readonly string[], defaultOutDir: stri
       confirmations: { type: 'string', default: '6' },
       out: { type: 'string', default: defaultOutDir },
       'keep-logs': { type: 'boolean', default: false },
-      uploads: { type: 'string', default: 'all' },
+      uploads: { type: 'string', default: 'submitter' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,

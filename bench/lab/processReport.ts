@@ -75,7 +75,8 @@ export function warnings(result: ProcessLabResult): string[] {
     const refused = Object.entries(r.main.latency.refused);
     if (refused.length > 0) out.push(`${label}: tx_submit refused ${counts(r.main.latency.refused)} in the main window`);
     for (const [phase, lag] of Object.entries(r.uploads.lagMs)) {
-      if (lag === null || lag.p90 === null || lag.p90 <= 1000) continue;
+      // Only `all` means to keep blobs off p2p; with `submitter` custody fetches are the point.
+      if (r.uploads.mode !== 'all' || lag === null || lag.p90 === null || lag.p90 <= 1000) continue;
       out.push(`${label}: in the ${phase} window the blob uploads reached the nodes ${ms(lag.p90)} ms after the block (p90); custody fetches start after 1 s, so hospitals also fetched blobs from each other`);
     }
     for (const p of r.problems) out.push(`${label}: ${p}`);
