@@ -29,6 +29,7 @@
  */
 import { proposerForSlot } from '../../src/consensus/pos/posEngine.ts';
 import type { Validator } from '../../src/state/stateValues.ts';
+import { mulberry32 } from '../lib/random.ts';
 
 export type SimEngine = 'pow' | 'pos';
 export type JitterDistribution = 'uniform' | 'exponential';
@@ -189,17 +190,7 @@ export const MAX_BITSET_BYTES = 1536 * 2 ** 20;
 // ---------------------------------------------------------------------------------------------------------
 // Random numbers
 
-/** mulberry32: a tiny seeded PRNG (the one test/helpers/process.ts uses), uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 function fmix32(h: number): number {
   h ^= h >>> 16;

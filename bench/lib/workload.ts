@@ -28,6 +28,7 @@ import { createMemoryChainStore } from '../../src/store/index.ts';
 import type { GenesisSpec } from '../../src/types/genesis.ts';
 import type { Hash } from '../../src/types/primitives.ts';
 import { TxType, type Transaction, type TxBody } from '../../src/types/transaction.ts';
+import { mulberry32 } from './random.ts';
 
 export type WorkloadMix = 'emr' | 'plain';
 
@@ -61,17 +62,8 @@ const GENESIS_TIME = 1_700_000_000_000;
 const YEAR_MS = 365 * 86_400_000;
 const silent = pino({ level: 'silent' });
 
-/** mulberry32: a small seeded PRNG; the workload's only source of randomness. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The workload's only source of randomness (mulberry32). */
+export const seededRandom = mulberry32;
 
 interface Actor {
   readonly key: KeyPair;

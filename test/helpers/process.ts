@@ -255,16 +255,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** mulberry32: a tiny seeded PRNG, so a failing schedule can be replayed from its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../bench/lib/random.ts';
 
 /** A `medchain dev` node on a fresh temporary datadir, RPC on a free port; `stop` kills it and removes the datadir. */
 export interface DevNode {

@@ -14,21 +14,11 @@ import {
   txIdOf,
 } from '../../fixtures/store-crash-scheme.ts';
 import { spawnFixture } from './childProcess.ts';
+import { mulberry32 } from '../../../bench/lib/random.ts';
 
 const ITERATIONS = 20;
 const SEED = 0x6d656463;
 
-/** mulberry32: a tiny seeded PRNG, so a failing kill schedule can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
