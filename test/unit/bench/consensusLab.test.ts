@@ -39,7 +39,7 @@ const OUT = '/tmp/medchain-lab-test-out';
 describe('bench:consensus flags', () => {
   it('has defaults that finish in minutes on 2 cores', () => {
     const o = parseProcessLabArgs([], OUT);
-    expect(o).toMatchObject({ engines: ['pos', 'pow'], nodes: 4, durationS: 60, load: 50, saturationLoad: 400, saturationS: 15, delaysMs: [0], seed: 7, confirmations: 6, uploads: 'submitter', help: false });
+    expect(o).toMatchObject({ engines: ['pos', 'pow'], nodes: 4, durationS: 60, load: 50, saturationLoad: 1500, saturationS: 15, delaysMs: [0], seed: 7, confirmations: 6, uploads: 'submitter', help: false });
     expect(parseProcessLabArgs(['--delay-ms', '0,50,200', '--engines', 'pow'], OUT)).toMatchObject({ delaysMs: [0, 50, 200], engines: ['pow'] });
   });
 
