@@ -1,6 +1,6 @@
 import { Level } from 'level';
 import { StoreError } from './errors.ts';
-import { validateBatch, validateKey, type KeyRange, type KeyValueStore, type KvEntry, type KvOp, type PreparedBatch } from './kv.ts';
+import { BytesArena, validateBatch, validateKey, type KeyRange, type KeyValueStore, type KvEntry, type KvOp, type PreparedBatch } from './kv.ts';
 
 type LevelDb = Level<Uint8Array, Uint8Array>;
 
@@ -72,15 +72,16 @@ export class LevelKeyValueStore implements KeyValueStore {
     // A chained batch hands each op straight to LevelDB's native WriteBatch (about half the main-thread time
     // of an array batch, bench:validate), and writes nothing until write(): all of it or none.
     const batch = db.batch();
-    const arena = new SmallBytesArena(ops);
+    // Small keys and values not already in an arena are copied into one, off V8's heap (see BytesArena).
+    const arena = new BytesArena();
     try {
       for (const op of ops) {
         if (op.placed === true) {
           // Already views of a BytesArena (KvChainStore builds its keys there): handed over as they are.
           if (op.type === 'put') batch.put(op.key, op.value);
           else batch.del(op.key);
-        } else if (op.type === 'put') batch.put(arena.place(op.key), arena.place(op.value));
-        else batch.del(arena.place(op.key));
+        } else if (op.type === 'put') batch.put(arena.placeSmall(op.key), arena.placeSmall(op.value));
+        else batch.del(arena.placeSmall(op.key));
       }
     } catch (error) {
       void batch.close().catch(() => undefined);
@@ -134,35 +135,6 @@ export class LevelKeyValueStore implements KeyValueStore {
       return new StoreError('NOT_OPEN', `cannot ${action}: the datadir ${this.location} was closed`, { cause: error });
     }
     return new StoreError('IO', `${action} failed in the datadir ${this.location}: ${messageOf(error)}`, { cause: error });
-  }
-}
-
-/**
- * V8 keeps typed arrays of up to 64 bytes inside its heap, and native code can only read one after moving
- * its bytes out (about half a microsecond each). A block's batch has thousands of small keys and values, so
- * they are copied into one large buffer and handed to LevelDB as views of it (bench:validate).
- */
-class SmallBytesArena {
-  static readonly SMALL = 64;
-  readonly #bytes: Uint8Array;
-  #offset = 0;
-
-  constructor(ops: readonly KvOp[]) {
-    let size = 0;
-    for (const op of ops) {
-      if (op.placed === true) continue;
-      if (op.key.length <= SmallBytesArena.SMALL) size += op.key.length;
-      if (op.type === 'put' && op.value.length <= SmallBytesArena.SMALL) size += op.value.length;
-    }
-    this.#bytes = new Uint8Array(size);
-  }
-
-  place(bytes: Uint8Array): Uint8Array {
-    if (bytes.length > SmallBytesArena.SMALL) return bytes;
-    const start = this.#offset;
-    this.#bytes.set(bytes, start);
-    this.#offset = start + bytes.length;
-    return this.#bytes.subarray(start, this.#offset);
   }
 }
 
