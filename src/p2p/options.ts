@@ -135,12 +135,14 @@ const LIMITS = {
   /**
    * Inbound requests per peer per protocol; over the limit the request is refused and the peer penalized.
    * A 64-block range at 20/s lets a peer sync ~1,280 blocks/s from us (our Syncer paces itself to 16/s).
+   * headers_by_range reads up to 1,024 stored blocks per request (no header index yet), so 2/s keeps what a
+   * peer can make us read near what blocks_by_range allows.
    */
   requestRate: {
     status: { ratePerSecond: 5, burst: 10 },
     blocks_by_range: { ratePerSecond: 20, burst: 40 },
     block_by_hash: { ratePerSecond: 50, burst: 100 },
-    headers_by_range: { ratePerSecond: 10, burst: 20 },
+    headers_by_range: { ratePerSecond: 2, burst: 5 },
     blob: { ratePerSecond: 10, burst: 20 },
   } satisfies Record<string, RateLimit>,
   /**
