@@ -330,4 +330,25 @@ describe('Libp2pNetwork: request/response', () => {
     await waitFor(() => a.net.scores.score(rawId) <= -39, 'both penalties');
     expect(hasLine(a, /blocks_by_range request is over 32 bytes/)).toBe(true);
   });
+
+  it('answers a headers_by_range request for too many headers with INVALID_REQUEST naming the field, and keeps serving', async () => {
+    const a = await harness.start();
+    a.chain.extend(5);
+    const raw = await rawNode();
+    const rawId = raw.peerId.toString();
+    const target = peerIdFromString(a.net.peerId);
+    await raw.dial(multiaddr(a.net.addresses[0]!));
+    const protocol = reqRespProtocolId(CHAIN_ID, 'headers_by_range');
+    const tooMany = await raw.dialProtocol(target, protocol);
+    tooMany.send(lp.encode.single(encodeCanonical([1, 5000])));
+    await tooMany.close();
+    const [chunk] = await readAll(tooMany);
+    expect(chunk![0]).toBe(1);
+    expect(fromUtf8(chunk!.subarray(1))).toMatch(/headers_by_range.count: 5000 is not between 1 and 1024/);
+    await waitFor(() => a.net.scores.score(rawId) <= -19, 'the penalty');
+    // An honest peer is still served.
+    const b = await harness.start();
+    await b.net.addPeer(a.net.addresses[0]!);
+    expect(await b.net.requestHeadersByRange(a.net.peerId, 1, 5)).toEqual(a.chain.blocksByRange(1, 5));
+  });
 });
