@@ -20,7 +20,6 @@ import {
   simulate,
   theoreticalStaleRate,
   validateSimConfig,
-  type JitterDistribution,
   type LatencySummary,
   type ShareDistribution,
   type SimConfig,
@@ -29,30 +28,11 @@ import {
   type SweepPoint,
 } from './sim.ts';
 
-export interface SimOptions {
-  readonly seed: number;
+/** The simulation's settings (SimConfig, run once per engine) and what the bench adds around the runs. */
+export interface SimOptions extends Omit<SimConfig, 'engine'> {
   readonly engines: readonly SimEngine[];
-  readonly nodes: number;
-  readonly shares: ShareDistribution;
-  readonly zipfExponent: number;
-  readonly delayMs: number;
-  readonly jitterMs: number;
-  readonly jitterDistribution: JitterDistribution;
-  readonly validationMs: number;
-  /** 0: full mesh. */
-  readonly degree: number;
-  readonly intervalMs: number;
-  readonly slotMs: number;
-  /** PoW blocks / PoS slots per run (when durationMs is 0). */
-  readonly blocks: number;
-  /** Simulated ms per run (0: use blocks). */
-  readonly durationMs: number;
-  readonly loadTps: number;
   /** Offered load of the saturation run as a multiple of capacity (0: no saturation run). */
   readonly saturation: number;
-  readonly offline: number;
-  readonly maxBlockTxs: number;
-  readonly confirmations: number;
   /** d/T of each stale-rate sweep point (empty: no sweep). Runs when pow is among the engines. */
   readonly sweepRatios: readonly number[];
   /** At least this many blocks per sweep point. */

@@ -144,16 +144,8 @@ export function createNetworkHandlers(w: NetworkWiring): NetworkHandlers {
       };
     },
 
-    async blocksByRange(start, count) {
-      const out: Uint8Array[] = [];
-      const last = Math.min(start + Math.min(count, MAX_RANGE) - 1, chain.head.header.height);
-      for (let height = start; height <= last; height++) {
-        const hash = await chain.store.getCanonicalHash(height);
-        const bytes = hash === undefined ? undefined : await chain.store.getBlock(hash);
-        if (bytes === undefined) break;
-        out.push(bytes);
-      }
-      return out;
+    blocksByRange(start, count) {
+      return canonicalBlocks(chain, start, Math.min(count, MAX_RANGE));
     },
 
     blockByHash(hash) {
@@ -162,15 +154,7 @@ export function createNetworkHandlers(w: NetworkWiring): NetworkHandlers {
 
     async headersByRange(start, count) {
       // Read from the stored blocks (no header index yet): a header is the first field of a block's bytes.
-      const out: Uint8Array[] = [];
-      const last = Math.min(start + Math.min(count, MAX_HEADER_RANGE) - 1, chain.head.header.height);
-      for (let height = start; height <= last; height++) {
-        const hash = await chain.store.getCanonicalHash(height);
-        const bytes = hash === undefined ? undefined : await chain.store.getBlock(hash);
-        if (bytes === undefined) break;
-        out.push(decodeBlockHeader(bytes).headerBytes);
-      }
-      return out;
+      return (await canonicalBlocks(chain, start, Math.min(count, MAX_HEADER_RANGE))).map((bytes) => decodeBlockHeader(bytes).headerBytes);
     },
 
     async blob(request, from) {
@@ -182,6 +166,19 @@ export function createNetworkHandlers(w: NetworkWiring): NetworkHandlers {
       w.onPeerStatus(peer, status);
     },
   };
+}
+
+/** The canonical blocks' bytes from height `start`, `count` at most, stopping at the head (or a gap). */
+async function canonicalBlocks(chain: Chain, start: number, count: number): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  const last = Math.min(start + count - 1, chain.head.header.height);
+  for (let height = start; height <= last; height++) {
+    const hash = await chain.store.getCanonicalHash(height);
+    const bytes = hash === undefined ? undefined : await chain.store.getBlock(hash);
+    if (bytes === undefined) break;
+    out.push(bytes);
+  }
+  return out;
 }
 
 /** Submits a vote from RPC: the vote pool's verdict as a mempool-style error (so tx_submit reports it). */

@@ -23,7 +23,7 @@ import {
 } from './messages.ts';
 import { resolveLimits, type NetworkLimits, type NetworkOptions } from './options.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
-import { OutboundPacer, PeerScores, TokenBucket } from './peerScore.ts';
+import { PeerScores, TokenBucket } from './peerScore.ts';
 import { gossipTopic, gossipTopics, ReqRespProtocol, reqRespProtocolId } from './protocols.ts';
 import {
   abortOnSignal,
@@ -85,10 +85,16 @@ function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** Our own range request's arguments (a caller bug, not a peer's fault): a u32 start and 1..max items. */
+function checkRange(start: number, count: number, max: number): void {
+  if (!Number.isInteger(start) || start < 0 || start > 0xffffffff) throw new RangeError(`start height ${start} is not a u32`);
+  if (!Number.isInteger(count) || count < 1 || count > max) throw new RangeError(`count ${count} is not between 1 and ${max}`);
+}
+
 /**
  * The node's network on libp2p 3: TCP, Noise, Yamux, identify, ping, gossipsub for tx/block/vote, and
- * request/response protocols for status, block ranges, blocks by hash and blobs. Every inbound size, count,
- * rate and wait is bounded (options.ts); peers are scored by peer id and banned when they misbehave.
+ * request/response protocols for status, block ranges, blocks by hash, header ranges and blobs. Every inbound
+ * size, count, rate and wait is bounded (options.ts); peers are scored by peer id and banned when they misbehave.
  */
 export class Libp2pNetwork implements Network {
   readonly #options: NetworkOptions;
@@ -109,7 +115,7 @@ export class Libp2pNetwork implements Network {
   #lastScorePrune = 0;
   #pendingValidations = 0;
   /** Outbound request pacing, per `${peer}/${protocol}`; idle ones are dropped with the score prune. */
-  readonly #pacers = new Map<string, OutboundPacer>();
+  readonly #pacers = new Map<string, TokenBucket>();
   /** Open outbound requests per `${peer}/${protocol}`, and the requests waiting for one to close. */
   readonly #streamSlots = new Map<string, { open: number; waiting: Array<() => void> }>();
   #droppedValidations = 0;
@@ -329,10 +335,7 @@ export class Libp2pNetwork implements Network {
 
   async requestBlocksByRange(peer: string, start: number, count: number, options: RequestOptions = {}): Promise<Uint8Array[]> {
     const limits = this.#limits;
-    if (!Number.isInteger(start) || start < 0 || start > 0xffffffff) throw new RangeError(`start height ${start} is not a u32`);
-    if (!Number.isInteger(count) || count < 1 || count > limits.maxBlocksPerRange) {
-      throw new RangeError(`count ${count} is not between 1 and ${limits.maxBlocksPerRange}`);
-    }
+    checkRange(start, count, limits.maxBlocksPerRange);
     return this.#request(peer, ReqRespProtocol.BlocksByRange, encodeRangeRequest({ start, count }), {
       maxChunkBytes: limits.maxBlockBytes,
       maxChunks: count,
@@ -353,10 +356,7 @@ export class Libp2pNetwork implements Network {
 
   async requestHeadersByRange(peer: string, start: number, count: number, options: RequestOptions = {}): Promise<Uint8Array[]> {
     const limits = this.#limits;
-    if (!Number.isInteger(start) || start < 0 || start > 0xffffffff) throw new RangeError(`start height ${start} is not a u32`);
-    if (!Number.isInteger(count) || count < 1 || count > limits.maxHeadersPerRange) {
-      throw new RangeError(`count ${count} is not between 1 and ${limits.maxHeadersPerRange}`);
-    }
+    checkRange(start, count, limits.maxHeadersPerRange);
     return this.#request(peer, ReqRespProtocol.HeadersByRange, encodeRangeRequest({ start, count }), {
       maxChunkBytes: limits.maxHeaderBytes,
       maxChunks: count,
@@ -481,7 +481,7 @@ export class Libp2pNetwork implements Network {
   }
 
   /**
-   * Waits for this request's slot under the peer's inbound limit for `protocol` (OutboundPacer). A request
+   * Waits for this request's slot under the peer's inbound limit for `protocol` (TokenBucket.reserve). A request
    * that would wait longer than its own deadline fails at once: the peer is that far behind already.
    */
   async #pace(peer: string, protocol: ReqRespProtocol, protocolId: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
@@ -491,7 +491,7 @@ export class Libp2pNetwork implements Network {
     if (pacer === undefined) {
       const { ratePerSecond, burst } = this.#limits.requestRate[protocol];
       const share = this.#limits.outboundRequestShare;
-      pacer = new OutboundPacer({ ratePerSecond: ratePerSecond * share, burst: Math.max(1, Math.floor(burst * share)) }, now);
+      pacer = new TokenBucket({ ratePerSecond: ratePerSecond * share, burst: Math.max(1, Math.floor(burst * share)) }, now);
       this.#pacers.set(key, pacer);
     }
     const waitMs = pacer.reserve(now);

@@ -19,13 +19,18 @@ interface PeerRecord {
   buckets: Map<string, TokenBucket>;
 }
 
-/** A token bucket: `rate.ratePerSecond` tokens refill each second, at most `rate.burst` are saved up. */
+/**
+ * A token bucket: `rate.ratePerSecond` tokens refill each second, at most `rate.burst` are saved up. Inbound
+ * limits `take` a token or refuse; outbound pacing `reserve`s one and waits for it (the bucket goes into debt,
+ * so waiting requests keep their order), which keeps what we send one peer under that peer's inbound limit.
+ */
 export class TokenBucket {
   readonly #rate: RateLimit;
   #tokens: number;
   #refilledAt: number;
 
   constructor(rate: RateLimit, now: number) {
+    if (!(rate.ratePerSecond > 0) || !(rate.burst >= 1)) throw new RangeError(`a token bucket needs a positive rate and a burst of at least 1, got ${rate.ratePerSecond}/s, ${rate.burst}`);
     this.#rate = rate;
     this.#tokens = rate.burst;
     this.#refilledAt = now;
@@ -33,49 +38,33 @@ export class TokenBucket {
 
   /** Takes one token; false when none is left. */
   take(now: number): boolean {
-    const elapsed = Math.max(0, now - this.#refilledAt);
-    this.#tokens = Math.min(this.#rate.burst, this.#tokens + (elapsed * this.#rate.ratePerSecond) / 1000);
-    this.#refilledAt = now;
+    this.#refill(now);
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
   }
-}
 
-/**
- * Paces what we send one peer so that it stays under that peer's inbound limit (an honest peer runs our
- * limits): `rate.ratePerSecond` sustained, `rate.burst` at once. A request reserves a slot and waits for it;
- * the reservation goes into debt, so requests keep their order.
- */
-export class OutboundPacer {
-  readonly #rate: RateLimit;
-  #tokens: number;
-  #refilledAt: number;
-
-  constructor(rate: RateLimit, now: number) {
-    if (!(rate.ratePerSecond > 0) || !(rate.burst >= 1)) throw new RangeError(`an outbound pace needs a positive rate and a burst of at least 1, got ${rate.ratePerSecond}/s, ${rate.burst}`);
-    this.#rate = rate;
-    this.#tokens = rate.burst;
-    this.#refilledAt = now;
-  }
-
-  /** Reserves the next slot; the ms to wait before sending (0: now). */
+  /** Reserves the next token; the ms to wait before using it (0: now). */
   reserve(now: number): number {
-    const elapsed = Math.max(0, now - this.#refilledAt);
-    this.#tokens = Math.min(this.#rate.burst, this.#tokens + (elapsed * this.#rate.ratePerSecond) / 1000);
-    this.#refilledAt = now;
+    this.#refill(now);
     this.#tokens -= 1;
     return this.#tokens >= 0 ? 0 : (-this.#tokens * 1000) / this.#rate.ratePerSecond;
   }
 
-  /** Gives a reserved slot back (the request was not sent). */
+  /** Gives a reserved token back (the request was not sent). */
   release(): void {
     this.#tokens = Math.min(this.#rate.burst, this.#tokens + 1);
   }
 
-  /** True when no reservation is pending and the bucket is full again: it can be forgotten. */
+  /** True when nothing is reserved and the bucket is full again: it can be forgotten. */
   idle(now: number): boolean {
     return this.#tokens + (Math.max(0, now - this.#refilledAt) * this.#rate.ratePerSecond) / 1000 >= this.#rate.burst;
+  }
+
+  #refill(now: number): void {
+    const elapsed = Math.max(0, now - this.#refilledAt);
+    this.#tokens = Math.min(this.#rate.burst, this.#tokens + (elapsed * this.#rate.ratePerSecond) / 1000);
+    this.#refilledAt = now;
   }
 }
 

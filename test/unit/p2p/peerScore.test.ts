@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PEER_SCORING } from '../../../src/p2p/options.ts';
-import { OutboundPacer, PeerScores } from '../../../src/p2p/peerScore.ts';
+import { PeerScores, TokenBucket } from '../../../src/p2p/peerScore.ts';
 
 function scores(options: Partial<typeof PEER_SCORING> = {}): { book: PeerScores; advance: (ms: number) => void } {
   let now = 1_000_000;
@@ -119,9 +119,9 @@ describe('PeerScores', () => {
   });
 });
 
-describe('OutboundPacer', () => {
+describe('TokenBucket as an outbound pace', () => {
   it('lets a burst go at once, then spaces requests at the rate, in order', () => {
-    const pacer = new OutboundPacer({ ratePerSecond: 8, burst: 16 }, 0);
+    const pacer = new TokenBucket({ ratePerSecond: 8, burst: 16 }, 0);
     for (let i = 0; i < 16; i++) expect(pacer.reserve(0)).toBe(0);
     expect(pacer.reserve(0)).toBe(125);
     expect(pacer.reserve(0)).toBe(250);
@@ -130,7 +130,7 @@ describe('OutboundPacer', () => {
   });
 
   it('gives back a slot that was not used, and is idle once full again', () => {
-    const pacer = new OutboundPacer({ ratePerSecond: 10, burst: 2 }, 0);
+    const pacer = new TokenBucket({ ratePerSecond: 10, burst: 2 }, 0);
     pacer.reserve(0);
     pacer.reserve(0);
     expect(pacer.reserve(0)).toBe(100);
@@ -141,7 +141,7 @@ describe('OutboundPacer', () => {
   });
 
   it('refuses a rate or burst it cannot pace', () => {
-    expect(() => new OutboundPacer({ ratePerSecond: 0, burst: 1 }, 0)).toThrow(RangeError);
-    expect(() => new OutboundPacer({ ratePerSecond: 1, burst: 0.5 }, 0)).toThrow(RangeError);
+    expect(() => new TokenBucket({ ratePerSecond: 0, burst: 1 }, 0)).toThrow(RangeError);
+    expect(() => new TokenBucket({ ratePerSecond: 1, burst: 0.5 }, 0)).toThrow(RangeError);
   });
 });
