@@ -101,6 +101,14 @@ export class StateOverlay implements StateReader {
     this.#writes.set(k, new KeyedEntry(k, key, null));
   }
 
+  /**
+   * Records a write set another overlay produced (entries keep the keyStrings that overlay gave them): the
+   * chain layers a block still being written over the head state this way, so the next block executes on it.
+   */
+  setAll(entries: readonly StateEntry[]): void {
+    for (const entry of entries) this.#writes.set(KeyedEntry.keyOf(entry), entry);
+  }
+
   /** A child overlay: its writes land here only if `merge` is called (used to drop a failing transaction). */
   fork(): StateOverlay {
     return new StateOverlay(this);
