@@ -133,7 +133,36 @@ interface PreparedCommit {
     readonly stateWrites: readonly StateEntry[];
     /** The finalized checkpoint to raise this node's floor to, if the block raises it. */
     readonly finality: Checkpoint | null;
+    /** This node's finalized floor once the block is written. */
+    readonly floor: Checkpoint;
   } | null;
+}
+
+/**
+ * A block's batch being written (write-behind): the import queue moves on while LevelDB writes it, and the next
+ * block on it executes over `state` meanwhile. Memory follows disk as before: the head, the head state and
+ * listeners move only once the batch is durable.
+ */
+interface PendingWrite {
+  /** Settles once the batch is durable and memory has followed (true), or the write failed (false). */
+  readonly settled: Promise<boolean>;
+  /** Set when the block becomes the head by extending it (no reorg): a block on it may execute before it lands. */
+  readonly tip: PendingTip | undefined;
+}
+
+interface PendingTip {
+  readonly head: Head;
+  /** The writes the head state will take once the batch is durable. */
+  readonly stateWrites: readonly StateEntry[];
+  /** The finalized floor once the batch is durable. */
+  readonly floor: Checkpoint;
+}
+
+/** What an import's turn in the queue leaves: the block, and its batch's write (which the caller awaits). */
+interface ImportTurn {
+  readonly block: Block;
+  readonly written: Promise<void>;
+  readonly clock: ImportClock | undefined;
 }
 
 /**
@@ -157,6 +186,8 @@ export class Chain implements Startable {
   readonly #waiting: QueuedImport[] = [];
   /** Hash of the block whose import runs (or ran last): a block staged ahead may build on it. */
   #importing: Hash = new Uint8Array(32);
+  /** The last batch started, until it is durable (batches are written one at a time, in order). */
+  #pending: PendingWrite | undefined;
 
   constructor(options: ChainOptions, modules: ChainModules) {
     this.genesisSpec = options.genesis;
@@ -190,6 +221,7 @@ export class Chain implements Startable {
   async stop(): Promise<void> {
     // Let an import in flight finish its batch; nothing is ever half-written, but this keeps logs honest.
     await this.#queue.catch(() => undefined);
+    await this.#settle();
   }
 
   get genesisHash(): Hash {
@@ -251,10 +283,9 @@ export class Chain implements Startable {
   importBlock(bytes: Uint8Array, options: ImportOptions = {}): Promise<Block> {
     const queued: QueuedImport = { bytes, signaturesTrusted: options.signaturesTrusted === true, staged: undefined };
     this.#waiting.push(queued);
-    return this.#serial(async () => {
+    const turn = this.#serial(async (): Promise<ImportTurn> => {
       this.#waiting.splice(this.#waiting.indexOf(queued), 1);
-      const { onImportTimings } = this.#modules;
-      const clock = onImportTimings === undefined ? undefined : new ImportClock();
+      const clock = this.#modules.onImportTimings === undefined ? undefined : new ImportClock();
       const staged = await (queued.staged ?? this.#stage(queued, false, clock !== undefined));
       if (staged.error !== undefined) {
         if (staged.error instanceof DecodeError) throw new BlockError(BlockErrorCode.Decode, staged.error.message);
@@ -262,9 +293,13 @@ export class Chain implements Startable {
       }
       clock?.mark('decode', staged.decodeMs);
       this.#importing = staged.block!.hash;
-      const imported = await this.#importDecoded(staged.block!, clock, staged.signatures);
-      if (clock !== undefined) onImportTimings!(clock.finish(imported.transactions.length));
-      return imported;
+      return this.#importDecoded(staged.block!, clock, staged.signatures);
+    });
+    // The queue moves on once the batch is started; the caller hears of the block once it is durable.
+    return turn.then(async ({ block, written, clock }) => {
+      await written;
+      if (clock !== undefined) this.#modules.onImportTimings!(clock.finish(block.transactions.length));
+      return block;
     });
   }
 
@@ -341,12 +376,13 @@ export class Chain implements Startable {
    * checked by the engine. Returns null when the head moved while sealing (the block is stale).
    */
   commitBuiltBlock(built: BuiltBlock, sealed: BlockHeader): Promise<Block | null> {
-    return this.#serial(async () => {
+    return this.exclusive(async () => {
       if (!bytesEqual(this.head.hash, built.parent.hash)) return null;
       const block = assembleBlock(sealed, built.transactions);
       this.#checkEngineRules(block, built.parent, this.#state);
       const at: Attachment = { ancestorHeight: built.parent.header.height, reverted: [], branch: [], parentState: new StateOverlay(this.#state), parent: built.parent };
-      await this.#finishCommit(await this.#prepareCommit(block, built.execution, at));
+      // A block this node proposes is durable before it is announced: a restart never proposes another at its height.
+      await this.#startWrite(await this.#prepareCommit(block, built.execution, at, this.head, this.#finalizedFloor));
       return block;
     });
   }
@@ -375,7 +411,15 @@ export class Chain implements Startable {
    * writes to the blob store cannot interleave with an erasure.
    */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    return this.#serial(task);
+    return this.#serial(async () => {
+      await this.#settle();
+      return task();
+    });
+  }
+
+  /** Waits until the last batch started is durable (or failed) and memory has followed. */
+  async #settle(): Promise<void> {
+    await this.#pending?.settled;
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
@@ -384,9 +428,19 @@ export class Chain implements Startable {
     return run;
   }
 
-  async #importDecoded(block: Block, clock?: ImportClock, stagedSignatures?: Promise<number>): Promise<Block> {
+  async #importDecoded(block: Block, clock?: ImportClock, stagedSignatures?: Promise<number>): Promise<ImportTurn> {
     const { header } = block;
     const { store } = this.#modules;
+    // A block on the block whose batch is still being written executes over that block's writes meanwhile (its
+    // own batch is written after). Any other block waits for the batch: it sees the store and head it will leave.
+    const pending = this.#pending;
+    let base = pending?.tip;
+    if (base === undefined || !bytesEqual(header.parent, base.head.hash)) {
+      await this.#settle();
+      clock?.mark('writeWait');
+      base = undefined;
+    }
+    const tip = base?.head ?? this.head;
     // [IGNORE] The block is not already known
     if ((await store.getBlockMeta(block.hash)) !== undefined) {
       throw new BlockError(BlockErrorCode.AlreadyKnown, `block ${toHex(block.hash)} is already known`, ErrorAction.Ignore);
@@ -401,7 +455,7 @@ export class Chain implements Startable {
       throw new BlockError(BlockErrorCode.InvalidAncestor, `parent ${short(header.parent)} is invalid`);
     }
     // [IGNORE] The parent is known (the network layer fetches unknown parents)
-    const parentMeta = bytesEqual(header.parent, this.head.hash) ? { height: this.head.header.height } : await store.getBlockMeta(header.parent);
+    const parentMeta = bytesEqual(header.parent, tip.hash) ? { height: tip.header.height } : await store.getBlockMeta(header.parent);
     if (parentMeta === undefined) {
       throw new BlockError(BlockErrorCode.UnknownParent, `parent ${short(header.parent)} is not known`, ErrorAction.Ignore);
     }
@@ -422,7 +476,7 @@ export class Chain implements Startable {
       throw new BlockError(BlockErrorCode.BadTxRoot, 'the transaction root does not match the transactions');
     }
     clock?.mark('txRoot');
-    const at = await this.#attach(header.parent);
+    const at = base === undefined ? await this.#attach(header.parent) : this.#attachPending(base);
     try {
       this.#checkEngineRules(block, at.parent, at.parentState);
       clock?.mark('checks');
@@ -439,7 +493,7 @@ export class Chain implements Startable {
       let prepared: PreparedCommit | undefined;
       if (execution !== undefined && bytesEqual(execution.stateRoot, header.stateRoot)) {
         try {
-          prepared = await this.#prepareCommit(block, execution, at);
+          prepared = await this.#prepareCommit(block, execution, at, tip, base?.floor ?? this.#finalizedFloor);
         } catch (error) {
           failure = { error };
         }
@@ -458,16 +512,27 @@ export class Chain implements Startable {
           throw new BlockError(BlockErrorCode.BadStateRoot, `state root should be ${toHex(execution.stateRoot)}`);
         }
         if (failure !== undefined) throw failure.error;
+        // Batches are written in order: the parent's first.
+        if (base !== undefined && !(await pending!.settled)) {
+          throw new Error(`the parent block ${short(header.parent)} could not be written, so ${short(block.hash)} was not imported`);
+        }
+        clock?.mark('writeWait');
       } catch (error) {
         await prepared?.write.discard();
         throw error;
       }
-      await this.#finishCommit(prepared!, clock);
+      return { block, written: this.#startWrite(prepared!, clock), clock };
     } catch (error) {
       if (error instanceof BlockError && error.action === ErrorAction.Reject) this.#rememberInvalid(block.hash);
       throw error;
     }
-    return block;
+  }
+
+  /** Where a block on the block whose batch is being written attaches: over the head state plus that block's writes. */
+  #attachPending(base: PendingTip): Attachment {
+    const parentState = new StateOverlay(this.#state);
+    parentState.setAll(base.stateWrites);
+    return { ancestorHeight: base.head.header.height, reverted: [], branch: [], parentState, parent: base.head };
   }
 
   /**
@@ -559,7 +624,7 @@ export class Chain implements Startable {
    * for a later reorg. A reorg's batch reverts the old branch and applies the new one: state, canonical index,
    * transaction index and node-local indexes together, so a crash leaves one branch or the other, never a mix.
    */
-  async #prepareCommit(block: Block, execution: BlockExecution, at: Attachment): Promise<PreparedCommit> {
+  async #prepareCommit(block: Block, execution: BlockExecution, at: Attachment, head: Head, floor: Checkpoint): Promise<PreparedCommit> {
     const { engine, store } = this.#modules;
     const postState = afterWrites(at.parentState, execution.writes);
     const score = engine.score(block.header, this.parentInfo(at.parent), postState);
@@ -568,7 +633,6 @@ export class Chain implements Startable {
       { kind: 'block', hash: block.hash, bytes: block.bytes, meta: { height, parent: at.parent.hash, score } },
       { kind: 'undo', hash: block.hash, undo: encodeUndo(execution.undo) },
     ];
-    const head = this.head;
     const extendsHead = at.reverted.length === 0 && at.branch.length === 0;
     if (!extendsHead && score <= head.score) return { block, at, write: await store.prepareWrite(writes), head: null };
     const applied = [...at.branch, block];
@@ -589,7 +653,7 @@ export class Chain implements Startable {
     writes.push({ kind: 'head', head: { hash: block.hash, height } });
     // Finality only moves forward on this node, even if a branch's state records less.
     const finality = finalityOf(postState, this.genesisHash).finalized;
-    const raisesFloor = finality.height > this.#finalizedFloor.height;
+    const raisesFloor = finality.height > floor.height;
     if (raisesFloor) writes.push({ kind: 'meta', name: 'finalized', value: encodeCheckpoint(finality) });
     // Everything listeners will see is read before the batch: once memory follows disk, there is no gap in
     // which the new state is visible with the old head.
@@ -600,21 +664,49 @@ export class Chain implements Startable {
       parent = { hash: b.hash, header: b.header, score: meta.score, parentTime: parent.header.time };
       heads.push(parent);
     }
-    return { block, at, write: await store.prepareWrite(writes), head: { previous: head, applied, heads, stateWrites, finality: raisesFloor ? finality : null } };
+    return {
+      block,
+      at,
+      write: await store.prepareWrite(writes),
+      head: { previous: head, applied, heads, stateWrites, finality: raisesFloor ? finality : null, floor: raisesFloor ? finality : floor },
+    };
   }
 
-  /** Writes a prepared block's batch (synced), then lets memory and listeners follow. */
-  async #finishCommit(prepared: PreparedCommit, clock?: ImportClock): Promise<void> {
+  /**
+   * Starts writing a prepared block's batch (synced) and records it as pending; memory and listeners follow once
+   * it is durable. The returned write rejects if the store fails, and then nothing of the block is visible.
+   */
+  #startWrite(prepared: PreparedCommit, clock?: ImportClock): Promise<void> {
+    const written = prepared.write.commit().then(() => {
+      clock?.mark('write');
+      this.#follow(prepared);
+    });
+    const { head, at } = prepared;
+    const extendsHead = head !== null && at.reverted.length === 0 && at.branch.length === 0;
+    const pending: PendingWrite = {
+      settled: written
+        .then(
+          () => true,
+          () => false,
+        )
+        .finally(() => {
+          if (this.#pending === pending) this.#pending = undefined;
+        }),
+      tip: extendsHead ? { head: head.heads[head.heads.length - 1]!, stateWrites: head.stateWrites, floor: head.floor } : undefined,
+    };
+    this.#pending = pending;
+    return written;
+  }
+
+  /** Memory follows disk: only after a block's batch is durable does the node see it (and its listeners hear of it). */
+  #follow(prepared: PreparedCommit): void {
     const { logger } = this.#modules;
     const { block, at } = prepared;
-    await prepared.write.commit();
-    clock?.mark('write');
     if (prepared.head === null) {
       logger.debug({ height: block.header.height, hash: toHex(block.hash), forkHeight: at.ancestorHeight }, 'stored a side-chain block');
       return;
     }
     const { previous, applied, heads, stateWrites, finality } = prepared.head;
-    // Memory follows disk: only after the batch is durable does the node see the new head.
     this.#state.apply(stateWrites);
     if (finality !== null) this.#finalizedFloor = finality;
     this.#head = heads[heads.length - 1];

@@ -18,8 +18,13 @@ export interface ImportTimings {
   readonly stageNext: number;
   /** Building the write list (block, undo log, indexes, score). */
   readonly prepare: number;
-  /** The store's synced batch (LevelDB), from the call to its promise resolving. */
+  /**
+   * The store's synced batch (LevelDB), from the call to its promise resolving. It is written behind: the
+   * queue's next block is imported meanwhile, so this is only on the import's path for the last block queued.
+   */
   readonly write: number;
+  /** Waiting for the previous block's batch to be durable before this one's could start (LevelDB on the import's path). */
+  readonly writeWait: number;
   /** From the start of the import to the new head being visible. */
   readonly total: number;
   readonly transactions: number;
@@ -52,6 +57,7 @@ export class ImportClock {
       stageNext: p.stageNext ?? 0,
       prepare: p.prepare ?? 0,
       write: p.write ?? 0,
+      writeWait: p.writeWait ?? 0,
       total: performance.now() - this.#start,
       transactions,
     };
