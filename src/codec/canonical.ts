@@ -358,29 +358,60 @@ function readBin(r: Reader, n: number): Uint8Array | undefined {
 /** Character codes of a short string being read, reused: decoding is synchronous. */
 const asciiCodes: number[] = [];
 
+/**
+ * Strings read lately, by a hash of their length and bytes: a block repeats the same few strings (its chain id
+ * in every transaction, content types, purposes) and comparing the bytes with a cached string costs less than
+ * building a new one. The string returned is equal either way. Parsing a 1,000-tx emr block's transactions:
+ * 400 -> 300 us CPU (decodeBlock 1.51 -> 1.32 ms, medians of 5 A/B runs of bench/out/decprof.ts).
+ */
+const STRING_CACHE_SLOTS = 64;
+const MAX_CACHED_STRING = 64;
+const stringCache: string[] = new Array<string>(STRING_CACHE_SLOTS).fill('');
+
 function readAscii(r: Reader, n: number): string | undefined {
   const { bytes } = r;
-  if (r.at + n > bytes.length) return undefined;
-  if (n <= 256) {
-    // One flat string at once: built a character at a time, it is a chain of n pieces that its first use (a
-    // pattern test, a length check) must copy into one (a chain id per transaction).
-    asciiCodes.length = n;
-    for (let i = 0; i < n; i++) {
-      const c = bytes[r.at + i]!;
-      if (c >= 0x80) return undefined;
-      asciiCodes[i] = c;
+  const at = r.at;
+  if (at + n > bytes.length) return undefined;
+  if (n === 0) return '';
+  if (n <= MAX_CACHED_STRING) {
+    const slot = (n * 31 + bytes[at]! * 7 + bytes[at + n - 1]!) & (STRING_CACHE_SLOTS - 1);
+    const cached = stringCache[slot]!;
+    if (cached.length === n) {
+      // The cached string is ASCII, so equal codes mean the bytes are ASCII too.
+      let i = 0;
+      while (i < n && cached.charCodeAt(i) === bytes[at + i]) i++;
+      if (i === n) {
+        r.at = at + n;
+        return cached;
+      }
     }
-    r.at += n;
-    return String.fromCharCode.apply(null, asciiCodes);
+    const text = readShortAscii(r, n);
+    if (text !== undefined) stringCache[slot] = text;
+    return text;
   }
+  if (n <= 256) return readShortAscii(r, n);
   let text = '';
-  for (let i = r.at; i < r.at + n; i++) {
+  for (let i = at; i < at + n; i++) {
     const c = bytes[i]!;
     if (c >= 0x80) return undefined;
     text += String.fromCharCode(c);
   }
   r.at += n;
   return text;
+}
+
+function readShortAscii(r: Reader, n: number): string | undefined {
+  // One flat string at once: built a character at a time, it is a chain of n pieces that its first use (a
+  // pattern test, a length check) must copy into one (a chain id per transaction).
+  const { bytes } = r;
+  asciiCodes.length = n;
+  for (let i = 0; i < n; i++) {
+    const c = bytes[r.at + i]!;
+    if (c >= 0x80) return undefined;
+    asciiCodes[i] = c;
+  }
+  r.at += n;
+  return String.fromCharCode.apply(null, asciiCodes);
 }
 
 function readArray(r: Reader, n: number, depth: number): WireValue[] | undefined {

@@ -99,4 +99,49 @@ describe('decodeCanonical fast path', () => {
     expect(readCanonical(new Uint8Array([0x01, 0x02]))).toBeUndefined();
     expect(() => decodeCanonical(new Uint8Array([0x01, 0x02]), 10, 'x')).toThrow(DecodeError);
   });
+
+  describe('string cache', () => {
+    // readAscii returns a cached string when the bytes equal one read before (same hash slot); these hold it to
+    // the reference on strings chosen to hit, collide (same length, first and last byte) and differ in the middle.
+    const pool = ['', 'a', 'abc', 'axc', 'abd', 'TREAT', 'ETREAT', 'medchain-bench', 'medchain-benci', 'application/fhir+json', 'x'.repeat(64), 'x'.repeat(65), 'y'.repeat(200)];
+    const near = fc.tuple(fc.constantFrom(...pool.filter((t) => t.length >= 3)), fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 0, max: 127 })).map(([t, i, c]) => {
+      const at = 1 + (i % (t.length - 2));
+      return t.slice(0, at) + String.fromCharCode(c) + t.slice(at + 1);
+    });
+    const arbStrings = fc.array(fc.oneof(fc.constantFrom(...pool), near, fc.string({ maxLength: 70 })), { maxLength: 30 });
+
+    it('returns the reference value for repeated, colliding and near-identical strings, in any order', () => {
+      fc.assert(
+        fc.property(arbStrings, fc.array(arbStrings, { maxLength: 4 }), (first, more) => {
+          for (const list of [first, ...more, first]) {
+            const bytes = writeCanonical(list);
+            const fast = readCanonical(bytes);
+            if (list.every((t) => /^[\x00-\x7f]*$/.test(t))) expect(fast).toEqual(list);
+            agrees(bytes);
+            for (const t of list) {
+              const one = writeCanonical(t);
+              agrees(one);
+              if (/^[\x00-\x7f]*$/.test(t)) expect(readCanonical(one)).toBe(t);
+            }
+          }
+        }),
+        { seed: SEED, numRuns: 300 },
+      );
+    });
+
+    it('a cached string does not hide a non-ASCII or different byte in the same slot', () => {
+      const abc = new Uint8Array([0xa3, 0x61, 0x62, 0x63]);
+      expect(readCanonical(abc)).toBe('abc');
+      expect(readCanonical(abc)).toBe('abc');
+      // Same length, first and last byte: the same slot.
+      expect(readCanonical(new Uint8Array([0xa3, 0x61, 0x78, 0x63]))).toBe('axc');
+      expect(readCanonical(abc)).toBe('abc');
+      const bad = new Uint8Array([0xa3, 0x61, 0xff, 0x63]);
+      expect(readCanonical(bad)).toBeUndefined();
+      expect(() => decodeCanonical(bad, 10, 'x')).toThrow(expect.objectContaining({ reason: 'MALFORMED' }));
+      const truncated = new Uint8Array([0xa3, 0x61, 0x62]);
+      expect(readCanonical(truncated)).toBeUndefined();
+      expect(readCanonical(abc)).toBe('abc');
+    });
+  });
 });
