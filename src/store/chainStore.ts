@@ -47,13 +47,13 @@ export class KvChainStore implements ChainStore {
 
   /** The last committed head, or undefined on a fresh database. */
   async getHead(): Promise<HeadPointer | undefined> {
-    const bytes = await this.#kv.get(HEAD_KEY);
+    const bytes = this.#kv.getNow(HEAD_KEY);
     return bytes === undefined ? undefined : decodeHead(bytes);
   }
 
   /** A named meta value. */
   async getMeta(name: MetaName): Promise<Uint8Array | undefined> {
-    return this.#kv.get(metaKey(name));
+    return this.#kv.getNow(metaKey(name));
   }
 
   /** A block's bytes as they were written. */
@@ -63,7 +63,7 @@ export class KvChainStore implements ChainStore {
 
   /** A block's height, parent and score. */
   async getBlockMeta(hash: Uint8Array): Promise<BlockMeta | undefined> {
-    const bytes = await this.#kv.get(blockMetaKey(hash));
+    const bytes = this.#kv.getNow(blockMetaKey(hash));
     return bytes === undefined ? undefined : decodeBlockMeta(bytes);
   }
 
@@ -74,13 +74,13 @@ export class KvChainStore implements ChainStore {
 
   /** The canonical block hash at `height`. */
   async getCanonicalHash(height: number): Promise<Uint8Array | undefined> {
-    const bytes = await this.#kv.get(canonicalHashKey(height));
+    const bytes = this.#kv.getNow(canonicalHashKey(height));
     return bytes === undefined ? undefined : decodeHash(bytes, `canonical hash at height ${height}`);
   }
 
   /** Where a transaction sits on the canonical chain. */
   async getTxLocation(txId: Uint8Array): Promise<TxLocation | undefined> {
-    const bytes = await this.#kv.get(txIndexKey(txId));
+    const bytes = this.#kv.getNow(txIndexKey(txId));
     return bytes === undefined ? undefined : decodeTxLocation(bytes);
   }
 

@@ -61,6 +61,18 @@ export class LevelKeyValueStore implements KeyValueStore {
     return value === undefined ? undefined : copy(value);
   }
 
+  getNow(key: Uint8Array): Uint8Array | undefined {
+    const db = this.#opened();
+    validateKey(key, 'get');
+    let value: Uint8Array | undefined;
+    try {
+      value = db.getSync(key);
+    } catch (error) {
+      throw this.#translate(error, 'read');
+    }
+    return value === undefined ? undefined : copy(value);
+  }
+
   async batch(ops: readonly KvOp[], options: { readonly sync: boolean }): Promise<void> {
     await this.prepareBatch(ops).commit(options);
   }

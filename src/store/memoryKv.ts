@@ -17,6 +17,10 @@ export class MemoryKeyValueStore implements KeyValueStore {
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.getNow(key);
+  }
+
+  getNow(key: Uint8Array): Uint8Array | undefined {
     this.#assertOpen();
     validateKey(key, 'get');
     const i = this.#search(key);

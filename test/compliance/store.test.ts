@@ -361,6 +361,27 @@ function storeCompliance(backend: Backend): void {
         }
       });
 
+      it('reads on the calling thread (getNow) exactly what get reads, as copies, and refuses bad keys the same way', async () => {
+        await kv.batch(
+          [
+            { type: 'put', key: bytes(1), value: bytes(1, 2, 3) },
+            { type: 'put', key: bytes(2), value: new Uint8Array(0) },
+          ],
+          { sync: true },
+        );
+        for (const key of [bytes(1), bytes(2), bytes(3)]) expect(kv.getNow(key)).toEqual(await kv.get(key));
+        const first = kv.getNow(bytes(1))!;
+        expect(isPlainUint8Array(first)).toBe(true);
+        first[0] = 9;
+        expect(kv.getNow(bytes(1))).toEqual(bytes(1, 2, 3));
+        expect(kv.getNow(bytes(2))).toEqual(new Uint8Array(0));
+        expect(() => kv.getNow(new Uint8Array(0))).toThrow(/key is empty/);
+        expect(() => kv.getNow('abc' as unknown as Uint8Array)).toThrow(/key is a string/);
+        await kv.close();
+        expect(() => kv.getNow(bytes(1))).toThrow(expect.objectContaining({ code: 'NOT_OPEN' }));
+        await kv.open();
+      });
+
       it('iterates [gte, lt) in byte order', async () => {
         const keys = [bytes(5), bytes(4, 0xff), bytes(4), bytes(6), bytes(5, 0), bytes(3, 0xff, 0xff)];
         await kv.batch(
