@@ -76,7 +76,9 @@ export function decodeBlock(input: Uint8Array): Block {
   const txList = expectList(txsValue as WireValue, MAX_BLOCK_TXS, 'block.transactions');
   const transactions: Transaction[] = new Array(txList.length);
   for (let i = 0; i < txList.length; i++) {
-    const txBytes = expectBytesUpTo(txList[i], MAX_TX_BYTES, `block.transactions[${i}]`);
+    const item = txList[i];
+    // The field name is built only for the error: a string per transaction otherwise.
+    const txBytes = item instanceof Uint8Array && item.length <= MAX_TX_BYTES ? plain(item) : expectBytesUpTo(item, MAX_TX_BYTES, `block.transactions[${i}]`);
     try {
       transactions[i] = decodeTransaction(txBytes);
     } catch (error) {

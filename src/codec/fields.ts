@@ -69,14 +69,32 @@ export function expectBytesUpTo(value: WireValue | undefined, maxLength: number,
 /** A UTF-8 string of at most `maxBytes` bytes (measured encoded) and, when given, matching `pattern`. */
 export function expectString(value: WireValue | undefined, maxBytes: number, field: string, pattern?: RegExp): string {
   if (typeof value !== 'string') throw wrongType(field, 'a string', value);
-  // Upper bound first so a huge string is refused without encoding it.
-  if (value.length > maxBytes || utf8Length(value) > maxBytes) {
+  // Upper bound first so a huge string is refused without encoding it. utf8Length counts at most 4 bytes per
+  // UTF-16 unit (4 for a high surrogate, even a lone one at the end), so a string of at most maxBytes / 4 units
+  // fits without being measured (content types, purposes).
+  if (value.length > maxBytes || (value.length * 4 > maxBytes && utf8Length(value) > maxBytes)) {
     throw new DecodeError(DecodeReason.Oversize, field, `longer than ${maxBytes} bytes`);
   }
-  if (pattern && !pattern.test(value)) {
+  if (pattern && !matches(pattern, value)) {
     throw new DecodeError(DecodeReason.OutOfRange, field, `does not match ${pattern.source}`);
   }
   return value;
+}
+
+/**
+ * The last string each pattern accepted. A block repeats the same content type or purpose in most of its
+ * transactions; comparing with the last accepted string costs less than running the pattern again, and a pattern
+ * without the g or y flag (no lastIndex state) gives the same answer for the same string.
+ */
+const lastAccepted = new WeakMap<RegExp, string>();
+
+/** `pattern.test(value)`, remembering the last string it accepted. */
+export function matches(pattern: RegExp, value: string): boolean {
+  if (pattern.global || pattern.sticky) return pattern.test(value);
+  if (lastAccepted.get(pattern) === value) return true;
+  if (!pattern.test(value)) return false;
+  lastAccepted.set(pattern, value);
+  return true;
 }
 
 export function expectBoolean(value: WireValue | undefined, field: string): boolean {
@@ -84,7 +102,8 @@ export function expectBoolean(value: WireValue | undefined, field: string): bool
   return value;
 }
 
-function utf8Length(text: string): number {
+/** The UTF-8 length expectString limits. Exported for the test that holds its shortcut to it. */
+export function utf8Length(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

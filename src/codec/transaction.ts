@@ -1,6 +1,6 @@
 import { decodeCanonical, encodeCanonical, plain, type WireValue } from './canonical.ts';
 import { DecodeError, DecodeReason } from './errors.ts';
-import { expectArray, expectBytes, expectString, expectU32 } from './fields.ts';
+import { expectArray, expectBytes, expectString, expectU32, matches } from './fields.ts';
 import { decodePayload, encodePayload } from './payloads.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { sign } from '../crypto/ed25519.ts';
@@ -63,7 +63,7 @@ export function decodeTransaction(input: Uint8Array): Transaction {
 /** A chain id field: a short lowercase name. */
 export function expectChainId(value: WireValue | undefined, field: string): string {
   const chainId = expectString(value, MAX_CHAIN_ID_BYTES, field);
-  if (!CHAIN_ID_PATTERN.test(chainId)) {
+  if (!matches(CHAIN_ID_PATTERN, chainId)) {
     throw new DecodeError(DecodeReason.OutOfRange, field, `"${chainId.slice(0, 40)}" is not a chain id`);
   }
   return chainId;

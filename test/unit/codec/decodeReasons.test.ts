@@ -158,6 +158,16 @@ describe('block decoding', () => {
     expect({ reason: error.reason, field: error.field }).toEqual({ reason: DecodeReason.OutOfRange, field: 'block.transactions[1].tx.sender' });
   });
 
+  it('names a transaction that is not bytes, or over MAX_TX_BYTES, by its index', () => {
+    const notBytes = refusal(decodeBlock, writeCanonical([headerBytes, [txs[0]!, 'tx', txs[1]!]]));
+    expect({ reason: notBytes.reason, field: notBytes.field, detail: notBytes.detail }).toEqual({ reason: DecodeReason.WrongType, field: 'block.transactions[1]', detail: 'expected bytes, got string' });
+    const big = refusal(decodeBlock, encodeBlock(headerBytes, [txs[0]!, txs[1]!, new Uint8Array(MAX_TX_BYTES + 1)]));
+    expect({ reason: big.reason, field: big.field }).toEqual({ reason: DecodeReason.Oversize, field: 'block.transactions[2]' });
+    // MAX_TX_BYTES itself passes the block's check and reaches the transaction decoder.
+    const atLimit = refusal(decodeBlock, encodeBlock(headerBytes, [new Uint8Array(MAX_TX_BYTES)]));
+    expect(atLimit.field.startsWith('block.transactions[0].tx')).toBe(true);
+  });
+
   it('refuses more than MAX_BLOCK_TXS transactions before decoding any', () => {
     const many = Array.from({ length: MAX_BLOCK_TXS + 1 }, () => new Uint8Array(0));
     const error = refusal(decodeBlock, encodeBlock(headerBytes, many));
