@@ -118,6 +118,8 @@ interface StagedImport {
   readonly block: Block | undefined;
   readonly decodeMs: number;
   readonly signatures: Promise<number> | undefined;
+  /** The transaction root, computed by the verifier's workers when the block was staged ahead. */
+  readonly txRoot: Promise<Uint8Array> | undefined;
 }
 
 /** A block's batch, built and not yet written, and what the node will see once it is. */
@@ -293,7 +295,7 @@ export class Chain implements Startable {
       }
       clock?.mark('decode', staged.decodeMs);
       this.#importing = staged.block!.hash;
-      return this.#importDecoded(staged.block!, clock, staged.signatures);
+      return this.#importDecoded(staged.block!, clock, staged.signatures, staged.txRoot);
     });
     // The queue moves on once the batch is started; the caller hears of the block once it is durable.
     return turn.then(async ({ block, written, clock }) => {
@@ -315,19 +317,22 @@ export class Chain implements Startable {
     try {
       block = decodeBlock(bytes);
     } catch (error) {
-      return { error, block: undefined, decodeMs: 0, signatures: undefined };
+      return { error, block: undefined, decodeMs: 0, signatures: undefined, txRoot: undefined };
     }
     const decodeMs = timed ? performance.now() - start : 0;
-    if (signaturesTrusted) return { error: undefined, block, decodeMs, signatures: TRUSTED_SIGNATURES };
+    if (signaturesTrusted) return { error: undefined, block, decodeMs, signatures: TRUSTED_SIGNATURES, txRoot: undefined };
     const { store } = this.#modules;
     const worthChecking =
       ahead &&
       (await store.getBlockMeta(block.hash)) === undefined &&
       (bytesEqual(block.header.parent, this.#importing) || (await store.getBlockMeta(block.header.parent)) !== undefined);
-    if (!worthChecking) return { error: undefined, block, decodeMs, signatures: undefined };
-    const signatures = this.#modules.verifier.verifyTransactions(block.transactions);
+    if (!worthChecking) return { error: undefined, block, decodeMs, signatures: undefined, txRoot: undefined };
+    const { verifier } = this.#modules;
+    const txRoot = verifier.merkleRoot?.(block.transactions.map((tx) => tx.id));
+    txRoot?.catch(() => undefined);
+    const signatures = verifier.verifyTransactions(block.transactions);
     signatures.catch(() => undefined);
-    return { error: undefined, block, decodeMs, signatures };
+    return { error: undefined, block, decodeMs, signatures, txRoot };
   }
 
   /** Stages the next queued import ahead of its turn (at most one block ahead). */
@@ -428,7 +433,7 @@ export class Chain implements Startable {
     return run;
   }
 
-  async #importDecoded(block: Block, clock?: ImportClock, stagedSignatures?: Promise<number>): Promise<ImportTurn> {
+  async #importDecoded(block: Block, clock?: ImportClock, stagedSignatures?: Promise<number>, stagedTxRoot?: Promise<Uint8Array>): Promise<ImportTurn> {
     const { header } = block;
     const { store } = this.#modules;
     // A block on the block whose batch is still being written executes over that block's writes meanwhile (its
@@ -471,13 +476,22 @@ export class Chain implements Startable {
     const signatures = stagedSignatures ?? this.#modules.verifier.verifyTransactions(block.transactions);
     // A block refused before the verdict is read leaves the checks to finish unobserved.
     signatures.catch(() => undefined);
-    // [REJECT] The transaction root commits to the transactions
-    if (!bytesEqual(header.txRoot, merkleRoot(block.transactions.map((tx) => tx.id)))) {
-      throw new BlockError(BlockErrorCode.BadTxRoot, 'the transaction root does not match the transactions');
+    // [REJECT] The transaction root commits to the transactions. A worker pool hashes it while this thread
+    // goes on; its verdict is read before the signatures' and before any later layer's error is reported, so
+    // the error a block gets is unchanged.
+    const badRoot = (): BlockError => new BlockError(BlockErrorCode.BadTxRoot, 'the transaction root does not match the transactions');
+    const ids = block.transactions.map((tx) => tx.id);
+    const txRoot = stagedTxRoot ?? this.#modules.verifier.merkleRoot?.(ids);
+    let rootMatches: Promise<boolean> | undefined;
+    if (txRoot === undefined) {
+      if (!bytesEqual(header.txRoot, merkleRoot(ids))) throw badRoot();
+    } else {
+      rootMatches = txRoot.then((root) => bytesEqual(header.txRoot, root));
+      rootMatches.catch(() => undefined);
     }
     clock?.mark('txRoot');
-    const at = base === undefined ? await this.#attach(header.parent) : this.#attachPending(base);
     try {
+      const at = base === undefined ? await this.#attach(header.parent) : this.#attachPending(base);
       this.#checkEngineRules(block, at.parent, at.parentState);
       clock?.mark('checks');
       let execution: BlockExecution | undefined;
@@ -503,6 +517,7 @@ export class Chain implements Startable {
       this.#stageNext();
       clock?.mark('stageNext');
       try {
+        if (rootMatches !== undefined && !(await rootMatches)) throw badRoot();
         // [REJECT] Every transaction is signed by its sender
         const bad = await signatures;
         clock?.mark('verifyWait');
@@ -523,8 +538,10 @@ export class Chain implements Startable {
       }
       return { block, written: this.#startWrite(prepared!, clock), clock };
     } catch (error) {
-      if (error instanceof BlockError && error.action === ErrorAction.Reject) this.#rememberInvalid(block.hash);
-      throw error;
+      // A later layer refused the block (or the parent's attachment failed) before the root's verdict was read.
+      const reported = rootMatches !== undefined && (await rootMatches.catch(() => true)) === false ? badRoot() : error;
+      if (reported instanceof BlockError && reported.action === ErrorAction.Reject) this.#rememberInvalid(block.hash);
+      throw reported;
     }
   }
 

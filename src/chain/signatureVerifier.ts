@@ -7,6 +7,11 @@ import type { Transaction } from '../types/transaction.ts';
 export interface SignatureVerifier {
   /** Resolves to the index of the first transaction whose signature is invalid, or -1 when all are valid. */
   verifyTransactions(txs: readonly Transaction[]): Promise<number>;
+  /**
+   * The Merkle root of a block's transaction ids, computed off the calling thread (a worker pool has it);
+   * without it the chain computes the root itself.
+   */
+  merkleRoot?(leaves: readonly Uint8Array[]): Promise<Uint8Array>;
 }
 
 /** Verifies one transaction's signature with the consensus rule. */

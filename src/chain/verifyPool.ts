@@ -4,7 +4,7 @@ import { FIXARRAY_5, SIGNATURE_TAIL } from '../codec/transaction.ts';
 import type { Transaction } from '../types/transaction.ts';
 import type { Startable } from '../util/lifecycle.ts';
 import type { SignatureCache, SignatureVerifier } from './signatureVerifier.ts';
-import type { VerifyChunk, VerifyChunkResult } from './verifyWorker.ts';
+import type { MerkleJob, MerkleJobResult, VerifyChunk, VerifyChunkResult } from './verifyWorker.ts';
 
 export interface VerifyPoolOptions {
   /** Worker threads; default: one per core. */
@@ -15,7 +15,8 @@ export interface VerifyPoolOptions {
 
 /**
  * Verifies transaction signatures on worker threads, in chunks packed into transferable buffers, skipping
- * transactions whose signatures the cache already holds (checked when they entered the mempool).
+ * transactions whose signatures the cache already holds (checked when they entered the mempool). Also
+ * computes blocks' transaction roots there, so the importing thread only compares them.
  */
 export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
   readonly #size: number;
@@ -24,7 +25,7 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
   #workers: Worker[] = [];
   #next = 0;
   #nextId = 1;
-  readonly #pending = new Map<number, { resolve: (r: number) => void; reject: (e: Error) => void }>();
+  readonly #pending = new Map<number, { settle: (result: WorkerResult) => void; reject: (e: Error) => void }>();
 
   constructor(options: VerifyPoolOptions = {}, cache?: SignatureCache) {
     this.#size = Math.max(1, options.workers ?? availableParallelism());
@@ -39,15 +40,15 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
   async start(): Promise<void> {
     for (let i = 0; i < this.#size; i++) {
       const worker = new Worker(new URL('./verifyWorker.ts', import.meta.url));
-      worker.on('message', ({ id, firstInvalid }: VerifyChunkResult) => {
-        this.#pending.get(id)?.resolve(firstInvalid);
-        this.#pending.delete(id);
+      worker.on('message', (result: WorkerResult) => {
+        this.#pending.get(result.id)?.settle(result);
+        this.#pending.delete(result.id);
       });
       worker.on('error', (error) => this.#failAll(error));
       this.#workers.push(worker);
     }
     // Workers load the module asynchronously; a first round trip makes the pool warm before the first block.
-    await Promise.all(this.#workers.map((w) => this.#send(w, packChunk([]))));
+    await Promise.all(this.#workers.map((w) => this.#verify(w, packChunk([]))));
   }
 
   async stop(): Promise<void> {
@@ -68,18 +69,38 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
     const results = await Promise.all(
       chunks.map((chunk) => {
         const worker = this.#workers[this.#next++ % this.#workers.length]!;
-        return this.#send(worker, packChunk(chunk.map((i) => txs[i]!)));
+        return this.#verify(worker, packChunk(chunk.map((i) => txs[i]!)));
       }),
     );
     for (let c = 0; c < chunks.length; c++) if (results[c]! >= 0) return chunks[c]![results[c]!]!;
     return -1;
   }
 
-  #send(worker: Worker, buffer: ArrayBuffer): Promise<number> {
+  /**
+   * 1,000 ids: about 0.8 ms of hashing that leaves the importing thread for one message each way. Sent to the
+   * next worker in turn, ahead of that block's signature chunks when the chain stages it.
+   */
+  merkleRoot(leaves: readonly Uint8Array[]): Promise<Uint8Array> {
+    if (this.#workers.length === 0) return Promise.reject(new Error('the signature verifier is not started'));
+    const bytes = new Uint8Array(leaves.length * 32);
+    for (let i = 0; i < leaves.length; i++) {
+      const leaf = leaves[i]!;
+      if (leaf.length !== 32) return Promise.reject(new RangeError(`Merkle leaf ${i} must be 32 bytes (a transaction id), got ${leaf.length}`));
+      bytes.set(leaf, i * 32);
+    }
+    const worker = this.#workers[this.#next++ % this.#workers.length]!;
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ id, buffer } satisfies VerifyChunk, [buffer]);
+      this.#pending.set(id, { settle: (result) => resolve((result as MerkleJobResult).root), reject });
+      worker.postMessage({ id, kind: 'merkle', buffer: bytes.buffer } satisfies MerkleJob, [bytes.buffer]);
+    });
+  }
+
+  #verify(worker: Worker, buffer: ArrayBuffer): Promise<number> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { settle: (result) => resolve((result as VerifyChunkResult).firstInvalid), reject });
+      worker.postMessage({ id, kind: 'verify', buffer } satisfies VerifyChunk, [buffer]);
     });
   }
 
@@ -88,6 +109,8 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
     this.#pending.clear();
   }
 }
+
+type WorkerResult = VerifyChunkResult | MerkleJobResult;
 
 function packChunk(txs: readonly Transaction[]): ArrayBuffer {
   let length = 4;

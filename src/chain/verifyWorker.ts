@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { verify } from '../crypto/ed25519.ts';
+import { merkleRoot } from '../crypto/merkle.ts';
 
 /**
  * A chunk of signature checks packed in one transferable buffer:
@@ -8,6 +9,14 @@ import { verify } from '../crypto/ed25519.ts';
  */
 export interface VerifyChunk {
   readonly id: number;
+  readonly kind: 'verify';
+  readonly buffer: ArrayBuffer;
+}
+
+/** A block's transaction ids, 32 bytes each back to back: the worker answers with their Merkle root. */
+export interface MerkleJob {
+  readonly id: number;
+  readonly kind: 'merkle';
   readonly buffer: ArrayBuffer;
 }
 
@@ -16,7 +25,20 @@ export interface VerifyChunkResult {
   readonly firstInvalid: number;
 }
 
-parentPort!.on('message', ({ id, buffer }: VerifyChunk) => {
+export interface MerkleJobResult {
+  readonly id: number;
+  readonly root: Uint8Array;
+}
+
+parentPort!.on('message', (job: VerifyChunk | MerkleJob) => {
+  if (job.kind === 'merkle') {
+    const ids = new Uint8Array(job.buffer);
+    const leaves: Uint8Array[] = [];
+    for (let at = 0; at < ids.length; at += 32) leaves.push(ids.subarray(at, at + 32));
+    parentPort!.postMessage({ id: job.id, root: merkleRoot(leaves) } satisfies MerkleJobResult);
+    return;
+  }
+  const { id, buffer } = job;
   const bytes = new Uint8Array(buffer);
   const view = new DataView(buffer);
   const count = view.getUint32(0);

@@ -145,6 +145,34 @@ describe('Chain import pipeline: signatures checked while the block executes, th
     }
   });
 
+  it('reports a wrong transaction root (hashed on a worker) before any later layer, staged ahead or not, and writes nothing', async () => {
+    const p = await producer();
+    const first = await p.block(registrations('root/0', 4));
+    const base = registrations('root/1', 6);
+    const withBadSig = base.map((tx, i) => (i === 3 ? badSignature(tx) : tx));
+    // A header whose txRoot commits to other transactions, sealed by the real proposer.
+    const rootOf = (list: Transaction[]): Uint8Array => merkleRoot(list.slice(1).map((tx) => tx.id));
+    const forgeries: [string, (h: BlockHeader, list: Transaction[]) => [BlockHeader, Transaction[]], Transaction[]][] = [
+      ['wrong root', (h, list) => [{ ...h, txRoot: rootOf(list) }, list], base],
+      ['wrong root, bad signature and wrong state root', (h, list) => [{ ...h, txRoot: rootOf(list), stateRoot: new Uint8Array(32).fill(7) }, list], withBadSig],
+      ['wrong root and a bad seal', (h, list) => [{ ...h, txRoot: rootOf(list), time: h.time + 1 }, list], base],
+    ];
+    for (const [name, edit, txs] of forgeries) {
+      const built = p.chain.buildBlock(hospital.publicKey, p.chain.engine.nextProposalTime(p.chain.parentInfo(), hospital.publicKey, { now: p.chain.head.header.time + 1, parentState: p.chain.state })!, txs);
+      const [header, list] = edit(built.header, [...built.transactions]);
+      const forged = assembleBlock(await sealer.seal(header), list).bytes;
+      for (const queued of [false, true]) {
+        const chain = await startChain(await pool());
+        // Queued behind `first`, the forged block is staged ahead (its root sent to a worker then).
+        const imports = queued ? [chain.importBlock(first), chain.importBlock(forged)] : [chain.importBlock(first).then(() => chain.importBlock(forged))];
+        const results = await Promise.allSettled(imports);
+        expect(results.at(-1), name).toMatchObject({ status: 'rejected', reason: { code: BlockErrorCode.BadTxRoot } });
+        expect(chain.head.header.height).toBe(1);
+        expect(await chain.store.getBlockMeta(decodeBlock(forged).hash)).toBeUndefined();
+      }
+    }
+  });
+
   it('does not check the signatures of a queued orphan ahead of its turn', async () => {
     const p = await producer();
     const first = await p.block(registrations('orphan/0', 5));

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignatureCache } from '../../../src/chain/signatureVerifier.ts';
 import { WorkerSignatureVerifier } from '../../../src/chain/verifyPool.ts';
 import { decodeTransaction } from '../../../src/codec/transaction.ts';
+import { sha256 } from '../../../src/crypto/hash.ts';
+import { merkleRoot } from '../../../src/crypto/merkle.ts';
 import { TxType, type Transaction } from '../../../src/types/transaction.ts';
 import { testKey, testTx } from '../../helpers/fixtures.ts';
 
@@ -35,6 +37,17 @@ describe('WorkerSignatureVerifier', () => {
     }
     const twoBad = txs.map((tx, i) => (i === 40 || i === 80 ? corrupt(tx) : tx));
     expect(await pool.verifyTransactions(twoBad)).toBe(40);
+  });
+
+  it('computes a Merkle root on a worker equal to the one computed here, for any leaf count', async () => {
+    for (const n of [0, 1, 2, 3, 7, 128, 129, 1000]) {
+      const leaves = Array.from({ length: n }, (_, i) => sha256(Uint8Array.of(i & 0xff, i >> 8, n & 0xff)));
+      const root = await pool.merkleRoot(leaves);
+      expect(root).toEqual(merkleRoot(leaves));
+      // The caller's leaves are copied, not transferred away.
+      expect(leaves.every((leaf) => leaf.length === 32)).toBe(true);
+    }
+    await expect(pool.merkleRoot([new Uint8Array(31)])).rejects.toThrow('Merkle leaf 0 must be 32 bytes (a transaction id), got 31');
   });
 
   it('skips transactions whose signature is cached (the warm path)', async () => {
