@@ -2,6 +2,7 @@ import { applyTx, type BlockContext } from './applyTx.ts';
 import { nextStateRoot } from './commitment.ts';
 import { BlockError, BlockErrorCode, TxError } from './errors.ts';
 import { StateOverlay, type StateReader } from './overlay.ts';
+import { BlockMemo } from './policyContext.ts';
 import { beginPosBlock, type PosRules } from './pos.ts';
 import type { Block } from '../types/block.ts';
 import type { PolicyFlags } from '../script/flags.ts';
@@ -21,7 +22,7 @@ export interface BlockExecution {
 /** Applies every transaction of `block` to `pre` (the parent's state). Throws BlockError if any is invalid. */
 export function applyBlock(pre: StateReader, block: Block, parentStateRoot: Hash, policyFlags: PolicyFlags, pos?: PosRules): BlockExecution {
   const { chainId, height, time, parent } = block.header;
-  const ctx: BlockContext = { chainId, height, time, policyFlags, parentHash: parent, pos };
+  const ctx: BlockContext = { chainId, height, time, policyFlags, parentHash: parent, pos, memo: new BlockMemo() };
   const overlay = new StateOverlay(pre);
   if (pos !== undefined) beginPosBlock(overlay, ctx);
   block.transactions.forEach((tx, index) => {
@@ -56,15 +57,19 @@ export function buildBlockContents(
 ): BlockExecution & { included: Transaction[]; excluded: ExcludedTransaction[] } {
   const overlay = new StateOverlay(pre);
   if (ctx.pos !== undefined) beginPosBlock(overlay, ctx);
+  const memo = new BlockMemo();
+  const txCtx: BlockContext = { ...ctx, memo };
   const included: Transaction[] = [];
   const excluded: ExcludedTransaction[] = [];
   for (const tx of candidates) {
     if (included.length >= maxTxs) break;
     const attempt = overlay.fork();
     try {
-      applyTx(attempt, tx, ctx);
+      applyTx(attempt, tx, txCtx);
     } catch (error) {
       if (error instanceof TxError) {
+        // The memo may hold what this transaction read after its own (now dropped) writes.
+        memo.clear();
         excluded.push({ tx, error });
         continue;
       }

@@ -9,7 +9,7 @@ import {
   putRecord,
   putRecordVersion,
 } from './accessors.ts';
-import { decideAccess } from './policyContext.ts';
+import { decideAccess, type BlockMemo } from './policyContext.ts';
 import { applyEvidence, applyStake, applyUnstake, applyVote, type PosRules } from './pos.ts';
 import { explainDenial } from './explainDenial.ts';
 import { checkProgram } from '../script/checkProgram.ts';
@@ -48,6 +48,11 @@ export interface BlockContext {
   readonly parentHash?: Hash;
   /** Proof-of-stake rules; absent on a proof-of-work chain (votes, evidence and staking are refused there). */
   readonly pos?: PosRules;
+  /**
+   * Lookups remembered across the block's transactions; only for transactions applied in order to one state
+   * (applyBlock and buildBlockContents make a fresh one per block).
+   */
+  readonly memo?: BlockMemo;
 }
 
 /**
@@ -174,6 +179,7 @@ function attestDoctor(
     revokedAt: null,
     revokeReason: '',
   });
+  ctx.memo?.forgetAttestations(body.doctor);
 }
 
 function revokeAttestation(
@@ -193,6 +199,7 @@ function revokeAttestation(
     throw new TxError(TxErrorCode.AttestationAlreadyRevoked, `already revoked at height ${attestation.revokedAt}`);
   }
   putAttestation(state, { ...attestation, revokedAt: ctx.height, revokeReason: body.reason });
+  ctx.memo?.forgetAttestations(body.doctor);
 }
 
 function assertNever(body: never): never {
@@ -227,7 +234,7 @@ function requirePolicyAllows(
   request: { purpose: string; emergency: boolean } = { purpose: '', emergency: false },
 ): void {
   if (bytesEqual(record.owner, sender)) return;
-  const decision = decideAccess(state, record, { requester: sender, action, ...request }, ctx);
+  const decision = decideAccess(state, record, { requester: sender, action, ...request }, ctx, ctx.memo);
   if (decision.decision === 'allow') return;
   // A lookup that threw means this node's state could not be read: a local fault, never a verdict every
   // node would share, so the block fails to import here instead of being judged invalid.

@@ -1,5 +1,5 @@
 import { fromHex, toHex } from '../codec/bytes.ts';
-import { evaluatePolicy, type PolicyContext, type PolicyDecision } from '../script/index.ts';
+import { evaluatePolicy, type AttestationView, type PolicyContext, type PolicyDecision } from '../script/index.ts';
 import type { PolicyFlags } from '../script/flags.ts';
 import { getAccount, getAttestations, getGrant } from './accessors.ts';
 import type { StateReader } from './overlay.ts';
@@ -26,7 +26,13 @@ export interface DecisionPoint {
  * The policy context for one decision, backed by chain state: roles from accounts, attestations from every
  * hospital's attestation of the id, the grant from the record's grant of the id.
  */
-export function policyContextFromState(state: StateReader, record: RecordMeta, request: AccessRequest, at: DecisionPoint): PolicyContext {
+export function policyContextFromState(
+  state: StateReader,
+  record: RecordMeta,
+  request: AccessRequest,
+  at: DecisionPoint,
+  memo?: BlockMemo,
+): PolicyContext {
   const requester = toHex(request.requester);
   const owner = toHex(record.owner);
   // Lookups get ids the program names; only well-formed ones reach here (the evaluator checks the pattern).
@@ -42,13 +48,48 @@ export function policyContextFromState(state: StateReader, record: RecordMeta, r
     purpose: request.purpose,
     emergency: request.emergency,
     roleOf: (hex) => getAccount(state, id(hex))?.role ?? null,
-    attestationsOf: (hex) =>
-      getAttestations(state, id(hex)).map((a) => ({ hospital: hexOfHospital(a.hospital), expiresAt: a.expiresAt, revoked: a.revokedAt !== null })),
+    attestationsOf: (hex) => (memo === undefined ? attestationViews(state, id(hex)) : memo.attestationsOf(hex, () => attestationViews(state, id(hex)))),
     grantOf: (hex) => {
       const grant = getGrant(state, record.id, id(hex));
       return grant === undefined ? null : { scope: grant.scope, expiresAt: grant.expiresAt, revoked: grant.revokedAt !== null };
     },
   };
+}
+
+function attestationViews(state: StateReader, doctor: AccountId): AttestationView[] {
+  return getAttestations(state, doctor).map((a) => ({ hospital: hexOfHospital(a.hospital), expiresAt: a.expiresAt, revoked: a.revokedAt !== null }));
+}
+
+/**
+ * Policy lookups remembered for the execution of one block on one evolving state: every transaction by a
+ * doctor reads the same attestations (one state read and decode per hospital), so each doctor's list is read
+ * once per block. An entry holds only while that doctor's attestations are unchanged: applyTx forgets it when
+ * it writes one, and buildBlockContents clears everything when it drops a transaction's writes. The hospital
+ * list is written only at genesis, never inside a block.
+ */
+export class BlockMemo {
+  readonly #attestations = new Map<string, readonly AttestationView[]>();
+
+  /** The doctor's (hex) attestation views, computed by `read` on the first call since it last changed. */
+  attestationsOf(doctor: string, read: () => AttestationView[]): readonly AttestationView[] {
+    let views = this.#attestations.get(doctor);
+    if (views === undefined) {
+      // Frozen: every later decision in the block shares this list.
+      views = Object.freeze(read().map((v) => Object.freeze(v)));
+      this.#attestations.set(doctor, views);
+    }
+    return views;
+  }
+
+  /** An attestation of `doctor` was written. */
+  forgetAttestations(doctor: AccountId): void {
+    this.#attestations.delete(toHex(doctor));
+  }
+
+  /** Writes that entries may have been read from were discarded. */
+  clear(): void {
+    this.#attestations.clear();
+  }
 }
 
 /**
@@ -66,7 +107,7 @@ function hexOfHospital(id: Uint8Array): string {
   return hex;
 }
 
-/** Runs the record's policy for a request against `state`. */
-export function decideAccess(state: StateReader, record: RecordMeta, request: AccessRequest, at: DecisionPoint): PolicyDecision {
-  return evaluatePolicy(record.policy, policyContextFromState(state, record, request, at), at.policyFlags);
+/** Runs the record's policy for a request against `state`; `memo` serves repeated lookups within one block. */
+export function decideAccess(state: StateReader, record: RecordMeta, request: AccessRequest, at: DecisionPoint, memo?: BlockMemo): PolicyDecision {
+  return evaluatePolicy(record.policy, policyContextFromState(state, record, request, at, memo), at.policyFlags);
 }
