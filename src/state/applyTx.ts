@@ -120,7 +120,8 @@ export function applyTx(state: StateOverlay, tx: Transaction, ctx: BlockContext)
     default:
       return assertNever(body);
   }
-  putAccount(state, tx.sender, { ...getAccount(state, tx.sender)!, nonce: sender.nonce + 1 });
+  // No transaction writes its sender's account (nor any other), so `sender` is still what state holds.
+  putAccount(state, tx.sender, { ...sender, nonce: sender.nonce + 1 });
 }
 
 function requireAccount(account: Account | undefined, id: AccountId): Account {
