@@ -1,4 +1,4 @@
-import { concatBytes, u32be } from '../codec/bytes.ts';
+import { writeU32be } from '../codec/bytes.ts';
 import type { ChainWrite } from '../store/interface.ts';
 import type { Block } from '../types/block.ts';
 import type { Hash } from '../types/primitives.ts';
@@ -22,19 +22,35 @@ export const IndexNamespace = {
 } as const;
 
 const EMPTY = new Uint8Array(0);
-const ns = (n: number): Uint8Array => Uint8Array.of(n);
+
+// A block writes a key or two per transaction, so each key is built in one allocation (no temporaries).
+/** n || a || b */
+function key(n: number, a: Uint8Array, b: Uint8Array = EMPTY): Uint8Array {
+  const out = new Uint8Array(1 + a.length + b.length);
+  out[0] = n;
+  out.set(a, 1);
+  out.set(b, 1 + a.length);
+  return out;
+}
 
 export const indexKey = {
-  recordTx: (record: Hash, height: number, index: number): Uint8Array => concatBytes(ns(IndexNamespace.RecordTx), record, u32be(height), u32be(index)),
-  recordTxPrefix: (record: Hash): Uint8Array => concatBytes(ns(IndexNamespace.RecordTx), record),
-  owned: (owner: Uint8Array, record: Hash): Uint8Array => concatBytes(ns(IndexNamespace.Owned), owner, record),
-  ownedPrefix: (owner: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Owned), owner),
-  granted: (grantee: Uint8Array, record: Hash): Uint8Array => concatBytes(ns(IndexNamespace.Granted), grantee, record),
-  grantedPrefix: (grantee: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Granted), grantee),
-  holder: (record: Hash, grantee: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Holder), record, grantee),
-  holderPrefix: (record: Hash): Uint8Array => concatBytes(ns(IndexNamespace.Holder), record),
-  attested: (hospital: Uint8Array, doctor: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Attested), hospital, doctor),
-  attestedPrefix: (hospital: Uint8Array): Uint8Array => concatBytes(ns(IndexNamespace.Attested), hospital),
+  recordTx: (record: Hash, height: number, index: number): Uint8Array => {
+    const out = new Uint8Array(1 + record.length + 8);
+    out[0] = IndexNamespace.RecordTx;
+    out.set(record, 1);
+    writeU32be(out, 1 + record.length, height);
+    writeU32be(out, 5 + record.length, index);
+    return out;
+  },
+  recordTxPrefix: (record: Hash): Uint8Array => key(IndexNamespace.RecordTx, record),
+  owned: (owner: Uint8Array, record: Hash): Uint8Array => key(IndexNamespace.Owned, owner, record),
+  ownedPrefix: (owner: Uint8Array): Uint8Array => key(IndexNamespace.Owned, owner),
+  granted: (grantee: Uint8Array, record: Hash): Uint8Array => key(IndexNamespace.Granted, grantee, record),
+  grantedPrefix: (grantee: Uint8Array): Uint8Array => key(IndexNamespace.Granted, grantee),
+  holder: (record: Hash, grantee: Uint8Array): Uint8Array => key(IndexNamespace.Holder, record, grantee),
+  holderPrefix: (record: Hash): Uint8Array => key(IndexNamespace.Holder, record),
+  attested: (hospital: Uint8Array, doctor: Uint8Array): Uint8Array => key(IndexNamespace.Attested, hospital, doctor),
+  attestedPrefix: (hospital: Uint8Array): Uint8Array => key(IndexNamespace.Attested, hospital),
 };
 
 /** The record a transaction is about, if any (a create is about the record it creates: its own id). */
@@ -57,10 +73,20 @@ export function recordOf(tx: Transaction): Hash | undefined {
 
 /** Blob keys: recordId || u32 version || kind (0 ciphertext, 1 envelope) || readerId for envelopes. */
 export const blobKey = {
-  ciphertext: (record: Hash, version: number): Uint8Array => concatBytes(record, u32be(version), Uint8Array.of(0)),
-  envelope: (record: Hash, version: number, reader: Uint8Array): Uint8Array => concatBytes(record, u32be(version), Uint8Array.of(1), reader),
-  envelopesPrefix: (record: Hash, version: number): Uint8Array => concatBytes(record, u32be(version), Uint8Array.of(1)),
+  ciphertext: (record: Hash, version: number): Uint8Array => blob(record, version, 0),
+  envelope: (record: Hash, version: number, reader: Uint8Array): Uint8Array => blob(record, version, 1, reader),
+  envelopesPrefix: (record: Hash, version: number): Uint8Array => blob(record, version, 1),
 };
+
+/** record || u32be(version) || kind || reader, in one allocation. */
+function blob(record: Hash, version: number, kind: number, reader: Uint8Array = EMPTY): Uint8Array {
+  const out = new Uint8Array(record.length + 5 + reader.length);
+  out.set(record, 0);
+  writeU32be(out, record.length, version);
+  out[record.length + 4] = kind;
+  out.set(reader, record.length + 5);
+  return out;
+}
 
 /** Index entries and blob erasures for a block, to join its batch. */
 export function indexWrites(block: Block): ChainWrite[] {
