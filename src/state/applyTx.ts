@@ -91,13 +91,13 @@ export function applyTx(state: StateOverlay, tx: Transaction, ctx: BlockContext)
       createRecord(state, tx, sender, body, ctx);
       break;
     case TxType.AddRecordVersion:
-      addRecordVersion(state, tx.sender, body, ctx);
+      addRecordVersion(state, tx.sender, sender, body, ctx);
       break;
     case TxType.SetRecordPolicy:
       setRecordPolicy(state, tx.sender, body, ctx);
       break;
     case TxType.GrantAccess:
-      grantAccess(state, tx.sender, body, ctx);
+      grantAccess(state, tx.sender, sender, body, ctx);
       break;
     case TxType.RevokeAccess:
       revokeAccess(state, tx.sender, body, ctx);
@@ -106,7 +106,7 @@ export function applyTx(state: StateOverlay, tx: Transaction, ctx: BlockContext)
       eraseRecord(state, tx.sender, body, ctx);
       break;
     case TxType.ReadRecord:
-      readRecord(state, tx.sender, body, ctx);
+      readRecord(state, tx.sender, sender, body, ctx);
       break;
     case TxType.Evidence:
       applyEvidence(state, body, ctx);
@@ -225,17 +225,21 @@ function requireOwner(record: RecordMeta, sender: AccountId, what: string): void
   if (!bytesEqual(record.owner, sender)) throw new TxError(TxErrorCode.NotRecordOwner, `only the record's owner may ${what}`);
 }
 
-/** [REJECT] Unless the sender owns the record, its policy must allow `action` for the sender now. */
+/**
+ * [REJECT] Unless the sender owns the record, its policy must allow `action` for the sender now. `account` is
+ * the sender's account as this transaction read it (its role cannot have changed since).
+ */
 function requirePolicyAllows(
   state: StateOverlay,
   record: RecordMeta,
   sender: AccountId,
+  account: Account,
   action: AccessAction,
   ctx: BlockContext,
   request: { purpose: string; emergency: boolean } = { purpose: '', emergency: false },
 ): void {
   if (bytesEqual(record.owner, sender)) return;
-  const decision = decideAccess(state, record, { requester: sender, action, ...request }, ctx, ctx.memo);
+  const decision = decideAccess(state, record, { requester: sender, action, ...request, requesterRole: account.role }, ctx, ctx.memo);
   if (decision.decision === 'allow') return;
   // A lookup that threw means this node's state could not be read: a local fault, never a verdict every
   // node would share, so the block fails to import here instead of being judged invalid.
@@ -254,9 +258,9 @@ function createRecord(state: StateOverlay, tx: Transaction, account: Account, bo
   putRecordVersion(state, tx.id, 0, { commitment: body.commitment, size: body.size, contentType: body.contentType, author: tx.sender, addedAt: ctx.height });
 }
 
-function addRecordVersion(state: StateOverlay, sender: AccountId, body: AddRecordVersionBody, ctx: BlockContext): void {
+function addRecordVersion(state: StateOverlay, sender: AccountId, account: Account, body: AddRecordVersionBody, ctx: BlockContext): void {
   const record = requireRecord(state, body.record);
-  requirePolicyAllows(state, record, sender, 'write', ctx);
+  requirePolicyAllows(state, record, sender, account, 'write', ctx);
   putRecordVersion(state, record.id, record.versionCount, {
     commitment: body.commitment,
     size: body.size,
@@ -274,10 +278,10 @@ function setRecordPolicy(state: StateOverlay, sender: AccountId, body: SetRecord
   putRecord(state, { ...record, policy: body.policy });
 }
 
-function grantAccess(state: StateOverlay, sender: AccountId, body: GrantAccessBody, ctx: BlockContext): void {
+function grantAccess(state: StateOverlay, sender: AccountId, account: Account, body: GrantAccessBody, ctx: BlockContext): void {
   const record = requireRecord(state, body.record);
   if (bytesEqual(body.grantee, record.owner)) throw new TxError(TxErrorCode.SelfGrant, 'the owner already holds every right over the record');
-  requirePolicyAllows(state, record, sender, 'delegate', ctx);
+  requirePolicyAllows(state, record, sender, account, 'delegate', ctx);
   if (!bytesEqual(sender, record.owner)) requireDelegationWithinOwnGrant(state, record, sender, body);
   // [REJECT] The grantee exists
   if (getAccount(state, body.grantee) === undefined) {
@@ -326,7 +330,7 @@ function eraseRecord(state: StateOverlay, sender: AccountId, body: EraseRecordBo
   putRecord(state, { ...record, erasedAt: ctx.height });
 }
 
-function readRecord(state: StateOverlay, sender: AccountId, body: ReadRecordBody, ctx: BlockContext): void {
+function readRecord(state: StateOverlay, sender: AccountId, account: Account, body: ReadRecordBody, ctx: BlockContext): void {
   const record = requireRecord(state, body.record);
   if (body.version >= record.versionCount) {
     throw new TxError(TxErrorCode.NoSuchVersion, `the record has versions 0 to ${record.versionCount - 1}`);
@@ -336,6 +340,6 @@ function readRecord(state: StateOverlay, sender: AccountId, body: ReadRecordBody
   if (body.emergency && /^[ \t\n\r]*$/.test(body.reason)) {
     throw new TxError(TxErrorCode.EmergencyReasonRequired, 'emergency access needs a stated reason');
   }
-  requirePolicyAllows(state, record, sender, 'read', ctx, { purpose: body.purpose, emergency: body.emergency });
+  requirePolicyAllows(state, record, sender, account, 'read', ctx, { purpose: body.purpose, emergency: body.emergency });
   // The receipt is the transaction itself, in its block: nothing else to write but the nonce.
 }

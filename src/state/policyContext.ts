@@ -3,6 +3,7 @@ import { evaluatePolicy, type AttestationView, type PolicyContext, type PolicyDe
 import type { PolicyFlags } from '../script/flags.ts';
 import { getAccount, getAttestations, getGrant } from './accessors.ts';
 import type { StateReader } from './overlay.ts';
+import type { Role } from '../types/identity.ts';
 import type { AccountId } from '../types/primitives.ts';
 import type { AccessAction, RecordMeta } from '../types/record.ts';
 
@@ -13,6 +14,11 @@ export interface AccessRequest {
   /** HL7 purpose of use, e.g. TREAT or ETREAT; "" when none is stated. */
   readonly purpose: string;
   readonly emergency: boolean;
+  /**
+   * The requester's role, when the caller read the requester's account from this same state (applyTx has: the
+   * sender's); role(requester) then needs no second read.
+   */
+  readonly requesterRole?: Role;
 }
 
 /** The block (or head) whose state and clock a decision uses. */
@@ -47,7 +53,7 @@ export function policyContextFromState(
     time: at.time,
     purpose: request.purpose,
     emergency: request.emergency,
-    roleOf: (hex) => getAccount(state, id(hex))?.role ?? null,
+    roleOf: (hex) => (hex === requester && request.requesterRole !== undefined ? request.requesterRole : (getAccount(state, id(hex))?.role ?? null)),
     attestationsOf: (hex) => (memo === undefined ? attestationViews(state, id(hex)) : memo.attestationsOf(hex, () => attestationViews(state, id(hex)))),
     grantOf: (hex) => {
       const grant = getGrant(state, record.id, id(hex));

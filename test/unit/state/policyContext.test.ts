@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../src/codec/bytes.ts';
 import { CURRENT_POLICY_FLAGS } from '../../../src/script/flags.ts';
 import { evaluatePolicy, type PolicyContext } from '../../../src/script/index.ts';
+import { compilePolicy } from '../../../src/script/compilePolicy.ts';
 import { DEFAULT_POLICY, instantiatePolicyTemplate } from '../../../src/script/templates.ts';
 import { getAccount, getAttestation, getAttestations, getGrant, getHospitals, putAccount, putAttestation, putGrant } from '../../../src/state/accessors.ts';
 import { MemoryState, StateOverlay, type StateReader } from '../../../src/state/overlay.ts';
@@ -65,7 +66,7 @@ const worldArb = fc.record({
     }),
     { maxLength: 6 },
   ),
-  policy: fc.constantFrom('default', 'emergency-access', 'hospital-doctors-0', 'hospital-doctors-3'),
+  policy: fc.constantFrom('default', 'emergency-access', 'hospital-doctors-0', 'hospital-doctors-3', 'roles'),
   owner: fc.nat(5),
   requests: fc.array(
     fc.record({ requester: fc.nat(5), action: fc.constantFrom('read', 'write', 'delegate' as const), purpose: fc.constantFrom('', 'TREAT', 'ETREAT'), emergency: fc.boolean() }),
@@ -74,8 +75,19 @@ const worldArb = fc.record({
   time: fc.integer({ min: T - 12, max: T + 12 }),
 });
 
+/** Asks the roles of the owner and of a fixed id besides the requester's (the requester's may come from a hint). */
+const ROLES_POLICY = (() => {
+  const compiled = compilePolicy(
+    `allow read if role(owner) == "patient" and role(requester) == "doctor"\nallow write if role(0x${toHex(ids[2]!)}) == "hospital" and role(requester) != "patient"\n`,
+    CURRENT_POLICY_FLAGS,
+  );
+  if (!compiled.ok) throw new Error(`the roles policy does not compile: ${compiled.error.message}`);
+  return compiled.program;
+})();
+
 function policyOf(name: string): Uint8Array {
   if (name === 'default') return DEFAULT_POLICY;
+  if (name === 'roles') return ROLES_POLICY;
   const [template, hospital] = name.startsWith('hospital-doctors') ? ['hospital-doctors', Number(name.slice(-1))] : [name, -1];
   const compiled = instantiatePolicyTemplate(template, hospital >= 0 ? { hospital: toHex(ids[hospital]!) } : {});
   if (!compiled.ok) throw new Error(`template ${name} did not compile`);
@@ -103,7 +115,11 @@ describe('policy context from state', () => {
         const check = (): void => {
           for (const r of w.requests) {
             const request: AccessRequest = { requester: ids[r.requester]!, action: r.action, purpose: r.purpose, emergency: r.emergency };
-            expect(decideAccess(state, record, request, at)).toEqual(evaluatePolicy(record.policy, referenceContext(state, record, request, at), at.policyFlags));
+            const expected = evaluatePolicy(record.policy, referenceContext(state, record, request, at), at.policyFlags);
+            expect(decideAccess(state, record, request, at)).toEqual(expected);
+            // applyTx passes the role it read from the sender's account: the same decision.
+            const role = getAccount(state, request.requester)?.role;
+            if (role !== undefined) expect(decideAccess(state, record, { ...request, requesterRole: role }, at)).toEqual(expected);
             const hospitals = decodeHospitalList(state.get(stateKey.hospitalList())!);
             expect(getHospitals(state)).toEqual(hospitals);
             expect(getAttestations(state, ids[r.requester]!)).toEqual(hospitals.flatMap((h) => getAttestation(state, ids[r.requester]!, h) ?? []));
