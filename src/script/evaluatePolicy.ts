@@ -6,7 +6,7 @@ import { decodeLiteralUtf8 } from './literalText.ts';
 import { MAX_STACK_DEPTH, MAX_STEPS, MAX_STRING_BYTES } from './limits.ts';
 import { ACTION_BITS, IN_ELEMENT_COST, OPCODE_COSTS, Op, RULE_ACTION_MASK, RULE_COST, RULE_DENY_BIT } from './opcodes.ts';
 import { varintLength } from './varint.ts';
-import { toHex, utf8 } from '../codec/bytes.ts';
+import { bytesEqual, toHex, utf8 } from '../codec/bytes.ts';
 
 /**
  * The answer to "may the requester do this?". Anything but `allow` is a
@@ -29,9 +29,12 @@ const RESULT_ERROR = -1;
 /** Decides a request: checks `program` under `flags`, then runs it against `context`; pure, never throws. */
 export function evaluatePolicy(program: Uint8Array, context: PolicyContext, flags: PolicyFlags): PolicyDecision {
   try {
-    const checked = checkProgram(program, flags);
-    if (!checked.ok) {
-      return { decision: 'error', code: checked.error.code, message: `${checked.error.message} (byte ${checked.error.offset})` };
+    if (!passedLastCheck(program, flags)) {
+      const checked = checkProgram(program, flags);
+      if (!checked.ok) {
+        return { decision: 'error', code: checked.error.code, message: `${checked.error.message} (byte ${checked.error.offset})` };
+      }
+      lastPassed = { program: program.slice(), flags };
     }
     const machine = Machine.create(program, context);
     if (!(machine instanceof Machine)) return machine;
@@ -40,6 +43,17 @@ export function evaluatePolicy(program: Uint8Array, context: PolicyContext, flag
     // Unreachable by design; turning an engine bug into a refusal keeps a node serving instead of crashing mid-block.
     return errorDecision(PolicyErrorCode.InternalError, describeThrown(error));
   }
+}
+
+/**
+ * The last program that passed checkProgram, a copy, and its flags: records mostly share a template's bytecode,
+ * so a block's decisions check the same bytes over and over. The check is a function of the bytes and flags
+ * alone, so equal bytes under equal flags pass again; comparing them costs a fraction of checking.
+ */
+let lastPassed: { readonly program: Uint8Array; readonly flags: PolicyFlags } | undefined;
+
+function passedLastCheck(program: Uint8Array, flags: PolicyFlags): boolean {
+  return lastPassed !== undefined && flags === lastPassed.flags && bytesEqual(program, lastPassed.program);
 }
 
 function errorDecision(code: PolicyErrorCode, detail: string): PolicyDecision {
