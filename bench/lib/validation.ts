@@ -65,6 +65,7 @@ export async function runValidation(workload: Workload, options: ValidationOptio
       store,
       engine: createEngine(workload.genesis),
       verifier,
+      knownTransactions: cache,
       logger: pino({ level: 'silent' }),
       clock: () => workload.headTime + 1000,
       onImportTimings: (t) => {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { assembleBlock, decodeBlock } from '../codec/block.ts';
+import { assembleBlock, decodeBlock, type KnownTransactions } from '../codec/block.ts';
 import { bytesEqual, compareBytes, toHex } from '../codec/bytes.ts';
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts';
 import { DecodeError } from '../codec/errors.ts';
@@ -53,6 +53,8 @@ export interface ChainModules {
   readonly logger: Logger;
   /** The local clock in ms; injected so tests control time. */
   readonly clock: () => number;
+  /** Transactions already decoded and checked (the node's SignatureCache): an imported block reuses them. */
+  readonly knownTransactions?: KnownTransactions;
   /** Benchmarks: hears where each imported block's time went. Unset, imports take no timings at all. */
   readonly onImportTimings?: (timings: ImportTimings) => void;
 }
@@ -315,7 +317,7 @@ export class Chain implements Startable {
     const start = timed ? performance.now() : 0;
     let block: Block;
     try {
-      block = decodeBlock(bytes);
+      block = decodeBlock(bytes, this.#modules.knownTransactions);
     } catch (error) {
       return { error, block: undefined, decodeMs: 0, signatures: undefined, txRoot: undefined };
     }

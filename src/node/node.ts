@@ -137,7 +137,7 @@ export class MedchainNode implements Startable {
     const verifier = new WorkerSignatureVerifier({}, cache);
     await this.#startComponent(verifier);
     const engine = createEngine(genesis);
-    const chain = new Chain({ genesis }, { store, engine, verifier, logger: logger.child({ module: 'chain' }), clock: this.#clock });
+    const chain = new Chain({ genesis }, { store, engine, verifier, knownTransactions: cache, logger: logger.child({ module: 'chain' }), clock: this.#clock });
     await this.#startComponent(chain);
     this.#chain = chain;
     logger.info({ genesisHash: toHex(chain.genesisHash), chainId: genesis.chainId, engine: engine.kind }, 'genesis');

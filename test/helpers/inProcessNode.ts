@@ -35,7 +35,7 @@ export async function inProcessNode() {
   const cache = new SignatureCache();
   const chain = new Chain(
     { genesis },
-    { store, engine: createEngine(genesis), verifier: new InlineSignatureVerifier(cache), logger: silentLogger, clock: () => now.t },
+    { store, engine: createEngine(genesis), verifier: new InlineSignatureVerifier(cache), knownTransactions: cache, logger: silentLogger, clock: () => now.t },
   );
   await chain.start();
   const mempool = new Mempool(DEFAULT_MEMPOOL_OPTIONS, {
