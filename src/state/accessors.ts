@@ -15,7 +15,7 @@ import {
   encodeAttestation,
   type Validator,
 } from './stateValues.ts';
-import { getByKeyString, type StateOverlay, type StateReader } from './overlay.ts';
+import { getByKeyString, keyString, type StateOverlay, type StateReader } from './overlay.ts';
 import type { Account, Attestation } from '../types/identity.ts';
 import type { AccountId, Hash } from '../types/primitives.ts';
 import type { Grant, RecordMeta, RecordVersion } from '../types/record.ts';
@@ -53,7 +53,13 @@ export function getValidatorSet(state: StateReader): Validator[] {
 
 /** Hospital ids in genesis order. */
 export function getHospitals(state: StateReader): AccountId[] {
-  return hospitalsOf(state).slice();
+  return hospitalListOf(state).ids.slice();
+}
+
+/** The hospital ids and their keyStrings (to build attestation keys from). */
+interface HospitalList {
+  readonly ids: readonly AccountId[];
+  readonly keyStrings: readonly string[];
 }
 
 /**
@@ -61,15 +67,16 @@ export function getHospitals(state: StateReader): AccountId[] {
  * it, and the head state hands back the same bytes object until a block writes the key (only genesis does).
  * The ids are views of those bytes, as a fresh decode's are.
  */
-const decodedHospitalLists = new WeakMap<Uint8Array, readonly AccountId[]>();
-const NO_HOSPITALS: readonly AccountId[] = [];
+const decodedHospitalLists = new WeakMap<Uint8Array, HospitalList>();
+const NO_HOSPITALS: HospitalList = { ids: [], keyStrings: [] };
 
-function hospitalsOf(state: StateReader): readonly AccountId[] {
+function hospitalListOf(state: StateReader): HospitalList {
   const bytes = getByKeyString(state, stateKeyString.hospitalList(), stateKey.hospitalList);
   if (bytes === undefined) return NO_HOSPITALS;
   let list = decodedHospitalLists.get(bytes);
   if (list === undefined) {
-    list = decodeHospitalList(bytes);
+    const ids = decodeHospitalList(bytes);
+    list = { ids, keyStrings: ids.map((id) => keyString(id)) };
     decodedHospitalLists.set(bytes, list);
   }
   return list;
@@ -78,9 +85,13 @@ function hospitalsOf(state: StateReader): readonly AccountId[] {
 /** Every attestation of a doctor, one per hospital that attested it. */
 export function getAttestations(state: StateReader, doctor: AccountId): Attestation[] {
   const out: Attestation[] = [];
-  for (const h of hospitalsOf(state)) {
-    const attestation = getAttestation(state, doctor, h);
-    if (attestation !== undefined) out.push(attestation);
+  const { ids, keyStrings } = hospitalListOf(state);
+  // getAttestation's keys, the doctor's part converted once.
+  const prefix = stateKeyString.attestationsOf(doctor);
+  for (let i = 0; i < ids.length; i++) {
+    const hospital = ids[i]!;
+    const bytes = getByKeyString(state, prefix + keyStrings[i]!, () => stateKey.attestation(doctor, hospital));
+    if (bytes !== undefined) out.push(decodeAttestation(doctor, hospital, bytes));
   }
   return out;
 }

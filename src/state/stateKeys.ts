@@ -117,6 +117,8 @@ const HOSPITAL_LIST_STRING = keyString(HOSPITAL_LIST_KEY);
 export const stateKeyString = {
   account: (id: AccountId): string => ACCOUNT_CHAR + keyString(id),
   attestation: (doctor: AccountId, hospital: AccountId): string => ATTESTATION_CHAR + keyString(doctor) + keyString(hospital),
+  /** attestation(doctor, hospital) is this + keyString(hospital): a doctor's attestations share it. */
+  attestationsOf: (doctor: AccountId): string => ATTESTATION_CHAR + keyString(doctor),
   hospital: (id: AccountId): string => HOSPITAL_CHAR + keyString(id),
   hospitalList: (): string => HOSPITAL_LIST_STRING,
   record: (id: Hash): string => RECORD_CHAR + keyString(id),

@@ -81,6 +81,7 @@ describe('state keys', () => {
       fc.property(idArb, idArb, u32Arb, (a, b, n) => {
         expect(stateKeyString.account(a)).toBe(keyString(stateKey.account(a)));
         expect(stateKeyString.attestation(a, b)).toBe(keyString(stateKey.attestation(a, b)));
+        expect(stateKeyString.attestationsOf(a) + keyString(b)).toBe(keyString(stateKey.attestation(a, b)));
         expect(stateKeyString.hospital(a)).toBe(keyString(stateKey.hospital(a)));
         expect(stateKeyString.hospitalList()).toBe(keyString(stateKey.hospitalList()));
         expect(stateKeyString.record(a)).toBe(keyString(stateKey.record(a)));
