@@ -6,9 +6,20 @@ export interface StateReader {
   get(key: Uint8Array): Uint8Array | undefined;
 }
 
-/** Map keys: one char per byte, cheaper than hex and order-preserving. */
+/** Character codes of a key being converted, reused: keyString runs synchronously. */
+const keyCodes: number[] = [];
+
+/**
+ * Map keys: one char per byte, cheaper than hex and order-preserving. Every state read and write converts a
+ * key, so a key of state size has its bytes copied into a plain array first: apply() takes one far faster than
+ * a typed array.
+ */
 export function keyString(key: Uint8Array): string {
-  return String.fromCharCode.apply(null, key as unknown as number[]);
+  const n = key.length;
+  if (n > 128) return String.fromCharCode.apply(null, key as unknown as number[]);
+  keyCodes.length = n;
+  for (let i = 0; i < n; i++) keyCodes[i] = key[i]!;
+  return String.fromCharCode.apply(null, keyCodes);
 }
 
 /** A key's bytes, or a function that builds them: called only by a reader that needs the bytes. */

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareBytes, toHex } from '../../../src/codec/bytes.ts';
-import { MemoryState, StateOverlay, type StateReader } from '../../../src/state/overlay.ts';
+import { MemoryState, StateOverlay, keyString, type StateReader } from '../../../src/state/overlay.ts';
 import type { StateEntry } from '../../../src/types/state.ts';
 
 type Op = { kind: 'set'; layer: number; key: Uint8Array; value: Uint8Array } | { kind: 'delete'; layer: number; key: Uint8Array };
@@ -114,5 +114,19 @@ describe('StateOverlay layers', () => {
     parent.merge(kept);
     expect(parent.get(Uint8Array.of(1))).toEqual(Uint8Array.of(9));
     expect(parent.get(Uint8Array.of(2))).toBeUndefined();
+  });
+});
+
+describe('keyString', () => {
+  it('is one char per byte, for keys of any length in any order (short after long, both sides of the fast path)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 8 }), (keys) => {
+        for (const key of keys) {
+          const plain = Array.from(key, (b) => String.fromCharCode(b)).join('');
+          expect(keyString(key)).toBe(plain);
+        }
+      }),
+      { seed: 0x6b5, numRuns: 500 },
+    );
   });
 });
