@@ -102,29 +102,41 @@ export const stateKey = {
   slashed: (id: AccountId): Uint8Array => key1(StateNamespace.Slashed, id),
 };
 
-const ACCOUNT_CHAR = String.fromCharCode(StateNamespace.Account);
-const ATTESTATION_CHAR = String.fromCharCode(StateNamespace.Attestation);
-const HOSPITAL_CHAR = String.fromCharCode(StateNamespace.Hospital);
-const RECORD_CHAR = String.fromCharCode(StateNamespace.Record);
 const RECORD_VERSION_CHAR = String.fromCharCode(StateNamespace.RecordVersion);
-const GRANT_CHAR = String.fromCharCode(StateNamespace.Grant);
 const HOSPITAL_LIST_STRING = keyString(HOSPITAL_LIST_KEY);
+
+/** Character codes of a key string being built, reused: the builders below run synchronously. */
+const keyCodes: number[] = [];
+
+/**
+ * keyString(ns || a || b) as one flat string: a concatenation of the parts' strings is a rope that every map
+ * lookup first copies into one, and apply() takes a plain array far faster than a typed array (see keyString).
+ */
+function partsKeyString(ns: number, a: Uint8Array, b: Uint8Array = NO_BYTES): string {
+  const n = a.length;
+  const m = b.length;
+  keyCodes.length = 1 + n + m;
+  keyCodes[0] = ns;
+  for (let i = 0; i < n; i++) keyCodes[1 + i] = a[i]!;
+  for (let i = 0; i < m; i++) keyCodes[1 + n + i] = b[i]!;
+  return String.fromCharCode.apply(null, keyCodes);
+}
 
 /**
  * keyString of the keys above, built from their parts (for getByKeyString): equal to
  * `keyString(stateKey.x(...))` for the same arguments (test/unit/state/stateKeys.test.ts).
  */
 export const stateKeyString = {
-  account: (id: AccountId): string => ACCOUNT_CHAR + keyString(id),
-  attestation: (doctor: AccountId, hospital: AccountId): string => ATTESTATION_CHAR + keyString(doctor) + keyString(hospital),
+  account: (id: AccountId): string => partsKeyString(StateNamespace.Account, id),
+  attestation: (doctor: AccountId, hospital: AccountId): string => partsKeyString(StateNamespace.Attestation, doctor, hospital),
   /** attestation(doctor, hospital) is this + keyString(hospital): a doctor's attestations share it. */
-  attestationsOf: (doctor: AccountId): string => ATTESTATION_CHAR + keyString(doctor),
-  hospital: (id: AccountId): string => HOSPITAL_CHAR + keyString(id),
+  attestationsOf: (doctor: AccountId): string => partsKeyString(StateNamespace.Attestation, doctor),
+  hospital: (id: AccountId): string => partsKeyString(StateNamespace.Hospital, id),
   hospitalList: (): string => HOSPITAL_LIST_STRING,
-  record: (id: Hash): string => RECORD_CHAR + keyString(id),
+  record: (id: Hash): string => partsKeyString(StateNamespace.Record, id),
   recordVersion: (id: Hash, version: number): string => {
     const v = version >>> 0;
     return RECORD_VERSION_CHAR + keyString(id) + String.fromCharCode(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
   },
-  grant: (record: Hash, grantee: AccountId): string => GRANT_CHAR + keyString(record) + keyString(grantee),
+  grant: (record: Hash, grantee: AccountId): string => partsKeyString(StateNamespace.Grant, record, grantee),
 };
