@@ -541,9 +541,12 @@ export class Chain implements Startable {
       return { block, written: this.#startWrite(prepared!, clock), clock };
     } catch (error) {
       // A later layer refused the block (or the parent's attachment failed) before the root's verdict was read.
-      const reported = rootMatches !== undefined && (await rootMatches.catch(() => true)) === false ? badRoot() : error;
-      if (reported instanceof BlockError && reported.action === ErrorAction.Reject) this.#rememberInvalid(block.hash);
-      throw reported;
+      const rootIsBad = rootMatches !== undefined && (await rootMatches.catch(() => true)) === false;
+      // The hash covers the header only: a body that does not match its root says nothing about the header,
+      // whose real body may still come (remembering it would refuse the valid chain after it).
+      if (rootIsBad) throw badRoot();
+      if (error instanceof BlockError && error.action === ErrorAction.Reject) this.#rememberInvalid(block.hash);
+      throw error;
     }
   }
 

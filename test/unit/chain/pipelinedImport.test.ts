@@ -4,7 +4,7 @@ import type { ImportTimings } from '../../../src/chain/importTimings.ts';
 import { PosSealer } from '../../../src/chain/sealer.ts';
 import { InlineSignatureVerifier, type SignatureVerifier } from '../../../src/chain/signatureVerifier.ts';
 import { WorkerSignatureVerifier } from '../../../src/chain/verifyPool.ts';
-import { assembleBlock, decodeBlock } from '../../../src/codec/block.ts';
+import { assembleBlock, decodeBlock, encodeBlock } from '../../../src/codec/block.ts';
 import { decodeTransaction } from '../../../src/codec/transaction.ts';
 import { createEngine } from '../../../src/consensus/index.ts';
 import { merkleRoot } from '../../../src/crypto/merkle.ts';
@@ -170,6 +170,28 @@ describe('Chain import pipeline: signatures checked while the block executes, th
         expect(chain.head.header.height).toBe(1);
         expect(await chain.store.getBlockMeta(decodeBlock(forged).hash)).toBeUndefined();
       }
+    }
+  });
+
+  it('does not hold a header against its real body after a copy with a body that misses its root was refused', async () => {
+    const p = await producer();
+    const first = decodeBlock(await p.block(registrations('swap/0', 3)));
+    const second = await p.block(registrations('swap/1', 3));
+    // The same validly sealed header with one transaction dropped: anyone relaying the block can make this.
+    const swapped = encodeBlock(first.headerBytes, first.transactions.slice(1).map((tx) => tx.bytes));
+    expect(decodeBlock(swapped).hash).toEqual(first.hash);
+    for (const queued of [false, true]) {
+      const chain = await startChain(await pool());
+      if (queued) {
+        const results = await Promise.allSettled([chain.importBlock(swapped), chain.importBlock(first.bytes), chain.importBlock(second)]);
+        expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+        expect(results[0]).toMatchObject({ reason: { code: BlockErrorCode.BadTxRoot } });
+      } else {
+        await expect(chain.importBlock(swapped)).rejects.toMatchObject({ code: BlockErrorCode.BadTxRoot });
+        await chain.importBlock(first.bytes);
+        await chain.importBlock(second);
+      }
+      expect(chain.head.hash).toEqual(decodeBlock(second).hash);
     }
   });
 
