@@ -139,6 +139,8 @@ interface PreparedCommit {
     readonly finality: Checkpoint | null;
     /** This node's finalized floor once the block is written. */
     readonly floor: Checkpoint;
+    /** The block's execution overlay (its writes), under the next block while the batch is being written. */
+    readonly overlay: StateOverlay;
   } | null;
 }
 
@@ -156,8 +158,8 @@ interface PendingWrite {
 
 interface PendingTip {
   readonly head: Head;
-  /** The writes the head state will take once the batch is durable. */
-  readonly stateWrites: readonly StateEntry[];
+  /** The block's execution: its writes, which the head state takes once the batch is durable. */
+  readonly overlay: StateOverlay;
   /** The finalized floor once the batch is durable. */
   readonly floor: Checkpoint;
 }
@@ -552,8 +554,7 @@ export class Chain implements Startable {
 
   /** Where a block on the block whose batch is being written attaches: over the head state plus that block's writes. */
   #attachPending(base: PendingTip): Attachment {
-    const parentState = new StateOverlay(this.#state);
-    parentState.setAll(base.stateWrites);
+    const parentState = StateOverlay.stacked(this.#state, base.overlay);
     return { ancestorHeight: base.head.header.height, reverted: [], branch: [], parentState, parent: base.head };
   }
 
@@ -690,7 +691,7 @@ export class Chain implements Startable {
       block,
       at,
       write: await store.prepareWrite(writes),
-      head: { previous: head, applied, heads, stateWrites, finality: raisesFloor ? finality : null, floor: raisesFloor ? finality : floor },
+      head: { previous: head, applied, heads, stateWrites, finality: raisesFloor ? finality : null, floor: raisesFloor ? finality : floor, overlay: execution.overlay },
     };
   }
 
@@ -714,7 +715,7 @@ export class Chain implements Startable {
         .finally(() => {
           if (this.#pending === pending) this.#pending = undefined;
         }),
-      tip: extendsHead ? { head: head.heads[head.heads.length - 1]!, stateWrites: head.stateWrites, floor: head.floor } : undefined,
+      tip: extendsHead ? { head: head.heads[head.heads.length - 1]!, overlay: head.overlay, floor: head.floor } : undefined,
     };
     this.#pending = pending;
     return written;

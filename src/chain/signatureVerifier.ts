@@ -53,11 +53,13 @@ export class SignatureCache implements KnownTransactions {
     return known !== undefined && (known === tx || bytesEqual(known.bytes, tx.bytes));
   }
 
-  /** The checked transaction with exactly these wire bytes (the signature is their last 64), if cached. */
+  /**
+   * The checked transaction whose signature matches the one these wire bytes end with, if cached: a candidate
+   * only, which decodeBlock takes after comparing the whole bytes (compared once there, not twice).
+   */
   get(wire: Uint8Array): Transaction | undefined {
     if (wire.length < SIGNATURE_LENGTH) return undefined;
-    const known = this.#bySignature.get(signatureKey(wire, wire.length - SIGNATURE_LENGTH));
-    return known !== undefined && bytesEqual(known.bytes, wire) ? known : undefined;
+    return this.#bySignature.get(signatureKey(wire, wire.length - SIGNATURE_LENGTH));
   }
 
   get size(): number {

@@ -72,7 +72,7 @@ export function decodeBlockHeader(input: Uint8Array): Pick<Block, 'header' | 'he
  * bytes equal a known one's is that transaction, so it is neither parsed nor hashed again.
  */
 export interface KnownTransactions {
-  /** A transaction decoded from these wire bytes, if one is known (decodeBlock compares the bytes itself). */
+  /** A known transaction that may have been decoded from these wire bytes: decodeBlock takes it only if its bytes are equal. */
   get(wire: Uint8Array): Transaction | undefined;
 }
 

@@ -17,6 +17,8 @@ export interface BlockExecution {
   /** Prior values of the written keys, in key order: applying them reverts the block. */
   readonly undo: StateEntry[];
   readonly stateRoot: Hash;
+  /** The block's writes over the state it executed on (finished: read only). */
+  readonly overlay: StateOverlay;
 }
 
 /** Applies every transaction of `block` to `pre` (the parent's state). Throws BlockError if any is invalid. */
@@ -84,5 +86,5 @@ export function buildBlockContents(
 /** `overlay` sits directly on `pre`, so the undo log is `pre`'s value of each written key (sorted once, here). */
 function finish(overlay: StateOverlay, height: number, parentStateRoot: Hash): BlockExecution {
   const { writes, undo } = overlay.writesAndUndo();
-  return { writes, undo, stateRoot: nextStateRoot(parentStateRoot, height, writes) };
+  return { writes, undo, stateRoot: nextStateRoot(parentStateRoot, height, writes), overlay };
 }

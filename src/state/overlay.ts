@@ -83,7 +83,7 @@ class KeyedEntry implements StateEntry {
 export class StateOverlay implements StateReader {
   readonly #base: StateReader;
   readonly #keyedBase: KeyedReader | undefined;
-  readonly #writes = new Map<string, StateEntry>();
+  #writes = new Map<string, StateEntry>();
 
   constructor(base: StateReader) {
     this.#base = base;
@@ -113,11 +113,14 @@ export class StateOverlay implements StateReader {
   }
 
   /**
-   * Records a write set another overlay produced (entries keep the keyStrings that overlay gave them): the
-   * chain layers a block still being written over the head state this way, so the next block executes on it.
+   * `layer`'s writes over `base`, sharing them (no copy): the chain puts a block whose batch is still being
+   * written under the next block this way (copying 1,000 writes into a new map cost ~0.5 ms). Neither overlay
+   * may be written afterwards; a block's execution overlay is finished before the chain stacks it.
    */
-  setAll(entries: readonly StateEntry[]): void {
-    for (const entry of entries) this.#writes.set(KeyedEntry.keyOf(entry), entry);
+  static stacked(base: StateReader, layer: StateOverlay): StateOverlay {
+    const overlay = new StateOverlay(base);
+    overlay.#writes = layer.#writes;
+    return overlay;
   }
 
   /** A child overlay: its writes land here only if `merge` is called (used to drop a failing transaction). */

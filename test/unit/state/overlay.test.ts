@@ -117,6 +117,29 @@ describe('StateOverlay layers', () => {
   });
 });
 
+describe('StateOverlay.stacked', () => {
+  it("reads the layer's writes and deletes over another base, and the base for every other key", () => {
+    const k = (n: number) => Uint8Array.of(1, n);
+    const v = (n: number) => Uint8Array.of(9, n);
+    const first = new MemoryState();
+    first.apply([1, 2, 3].map((n) => ({ key: k(n), value: v(n) })));
+    const layer = new StateOverlay(first);
+    layer.set(k(1), v(11));
+    layer.delete(k(2));
+    layer.set(k(4), v(14));
+    const head = new MemoryState();
+    head.apply([2, 3, 5].map((n) => ({ key: k(n), value: v(n + 20) })));
+    const stacked = StateOverlay.stacked(head, layer);
+    expect([1, 2, 3, 4, 5, 6].map((n) => stacked.get(k(n)))).toEqual([v(11), undefined, v(23), v(14), v(25), undefined]);
+    // A block executed over it writes to its own overlay and sees the same.
+    const next = new StateOverlay(stacked);
+    next.set(k(3), v(33));
+    expect([1, 2, 3].map((n) => next.get(k(n)))).toEqual([v(11), undefined, v(33)]);
+    expect(next.undo().map((e) => e.value)).toEqual([v(23)]);
+    expect(layer.get(k(3))).toEqual(v(3));
+  });
+});
+
 describe('keyString', () => {
   it('is one char per byte, for keys of any length in any order (short after long, both sides of the fast path)', () => {
     fc.assert(
