@@ -146,8 +146,8 @@ interface PreparedCommit {
 
 /**
  * A block's batch being written (write-behind): the import queue moves on while LevelDB writes it, and the next
- * block on it executes over `state` meanwhile. Memory follows disk as before: the head, the head state and
- * listeners move only once the batch is durable.
+ * block on it executes over the head state with this block's execution overlay stacked on (`tip`). Memory
+ * follows disk as before: the head, the head state and listeners move only once the batch is durable.
  */
 interface PendingWrite {
   /** Settles once the batch is durable and memory has followed (true), or the write failed (false). */
