@@ -11,6 +11,8 @@ export interface VerifyPoolOptions {
   readonly workers?: number;
   /** Transactions per message: a message costs about one verification, so chunks keep that overhead small. */
   readonly chunkSize?: number;
+  /** The worker script (tests give one that fails on purpose); default: verifyWorker.ts. */
+  readonly workerScript?: URL;
 }
 
 /**
@@ -22,6 +24,7 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
   readonly #size: number;
   readonly #chunkSize: number;
   readonly #cache: SignatureCache | undefined;
+  readonly #script: URL;
   #workers: Worker[] = [];
   #next = 0;
   #nextId = 1;
@@ -31,6 +34,7 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
     this.#size = Math.max(1, options.workers ?? availableParallelism());
     this.#chunkSize = Math.max(1, options.chunkSize ?? 128);
     this.#cache = cache;
+    this.#script = options.workerScript ?? new URL('./verifyWorker.ts', import.meta.url);
   }
 
   get workers(): number {
@@ -38,17 +42,33 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
   }
 
   async start(): Promise<void> {
-    for (let i = 0; i < this.#size; i++) {
-      const worker = new Worker(new URL('./verifyWorker.ts', import.meta.url));
-      worker.on('message', (result: WorkerResult) => {
-        this.#pending.get(result.id)?.settle(result);
-        this.#pending.delete(result.id);
-      });
-      worker.on('error', (error) => this.#failAll(error));
-      this.#workers.push(worker);
-    }
+    for (let i = 0; i < this.#size; i++) this.#workers.push(this.#spawn());
     // Workers load the module asynchronously; a first round trip makes the pool warm before the first block.
     await Promise.all(this.#workers.map((w) => this.#verify(w, packChunk([]))));
+  }
+
+  /**
+   * A worker that dies (an uncaught error, out of memory) fails every job in flight, which fails the imports
+   * waiting on them, and is replaced, so no later job goes to a thread that will never answer (the import
+   * queue would wait forever). One that dies before answering anything (it could not even load) is dropped
+   * instead of respawned in a loop; with none left, calls say the verifier is not running.
+   */
+  #spawn(): Worker {
+    const worker = new Worker(this.#script);
+    let answered = false;
+    worker.on('message', (result: WorkerResult) => {
+      answered = true;
+      this.#pending.get(result.id)?.settle(result);
+      this.#pending.delete(result.id);
+    });
+    worker.on('error', (error) => {
+      this.#failAll(error);
+      const at = this.#workers.indexOf(worker);
+      if (at < 0) return;
+      if (answered) this.#workers[at] = this.#spawn();
+      else this.#workers.splice(at, 1);
+    });
+    return worker;
   }
 
   async stop(): Promise<void> {
@@ -59,7 +79,7 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
   }
 
   async verifyTransactions(txs: readonly Transaction[]): Promise<number> {
-    if (this.#workers.length === 0) throw new Error('the signature verifier is not started');
+    if (this.#workers.length === 0) throw new Error('the signature verifier is not running (not started, stopped, or its workers failed to load)');
     const indexes: number[] = [];
     for (let i = 0; i < txs.length; i++) if (!this.#cache?.has(txs[i]!)) indexes.push(i);
     const chunks: number[][] = [];
@@ -81,7 +101,7 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
    * next worker in turn, ahead of that block's signature chunks when the chain stages it.
    */
   merkleRoot(leaves: readonly Uint8Array[]): Promise<Uint8Array> {
-    if (this.#workers.length === 0) return Promise.reject(new Error('the signature verifier is not started'));
+    if (this.#workers.length === 0) return Promise.reject(new Error('the signature verifier is not running (not started, stopped, or its workers failed to load)'));
     const bytes = new Uint8Array(leaves.length * 32);
     for (let i = 0; i < leaves.length; i++) {
       const leaf = leaves[i]!;

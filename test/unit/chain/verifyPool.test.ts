@@ -57,3 +57,27 @@ describe('WorkerSignatureVerifier', () => {
     expect(await pool.verifyTransactions([txs[0]!, forged])).toBe(-1);
   });
 });
+
+describe('WorkerSignatureVerifier when a worker dies', () => {
+  const txs = registrations(4);
+
+  it('fails the jobs in flight, replaces the worker, and the next block is checked by the new one', async () => {
+    const pool = new WorkerSignatureVerifier({ workers: 1, workerScript: new URL('../../helpers/crashingVerifyWorker.ts', import.meta.url) });
+    await pool.start();
+    try {
+      await expect(pool.verifyTransactions(txs)).rejects.toThrow('verify worker crashed (test)');
+      // The replacement answers its first message (this test worker then dies again on the one after).
+      expect(await pool.verifyTransactions(txs)).toBe(-1);
+      await expect(pool.merkleRoot([new Uint8Array(32)])).rejects.toThrow('verify worker crashed (test)');
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  it('drops a worker that dies before answering anything, and then says it is not running', async () => {
+    const pool = new WorkerSignatureVerifier({ workers: 1, workerScript: new URL('../../helpers/brokenVerifyWorker.ts', import.meta.url) });
+    await expect(pool.start()).rejects.toThrow('verify worker failed to load (test)');
+    await expect(pool.verifyTransactions(txs)).rejects.toThrow('the signature verifier is not running');
+    await pool.stop();
+  });
+});
