@@ -487,30 +487,12 @@ class DelayLine {
 // ---------------------------------------------------------------------------------------------------------
 // Growable typed arrays
 
-function growI32(a: Int32Array<ArrayBuffer>, need: number): Int32Array<ArrayBuffer> {
-  if (need <= a.length) return a;
-  const b = new Int32Array(Math.max(need, a.length * 2));
-  b.set(a);
-  return b;
-}
+type GrowableArray = Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
 
-function growF64(a: Float64Array<ArrayBuffer>, need: number): Float64Array<ArrayBuffer> {
+/** `a` itself if it holds `need` elements, else a copy of the same type at least twice as long. */
+function grow<T extends GrowableArray>(a: T, need: number): T {
   if (need <= a.length) return a;
-  const b = new Float64Array(Math.max(need, a.length * 2));
-  b.set(a);
-  return b;
-}
-
-function growU32(a: Uint32Array<ArrayBuffer>, need: number): Uint32Array<ArrayBuffer> {
-  if (need <= a.length) return a;
-  const b = new Uint32Array(Math.max(need, a.length * 2));
-  b.set(a);
-  return b;
-}
-
-function growU8(a: Uint8Array<ArrayBuffer>, need: number): Uint8Array<ArrayBuffer> {
-  if (need <= a.length) return a;
-  const b = new Uint8Array(Math.max(need, a.length * 2));
+  const b = new (a.constructor as new (length: number) => T)(Math.max(need, a.length * 2));
   b.set(a);
   return b;
 }
@@ -873,19 +855,19 @@ class Simulation {
     const b = this.#blockCount++;
     if (b >= this.#parent.length) {
       const need = b + 1;
-      this.#parent = growI32(this.#parent, need);
-      this.#height = growI32(this.#height, need);
-      this.#producer = growI32(this.#producer, need);
-      this.#time = growF64(this.#time, need);
-      this.#txStart = growI32(this.#txStart, need);
-      this.#txCount = growI32(this.#txCount, need);
-      this.#voted = growF64(this.#voted, need);
-      const finalized = growF64(this.#finalizedAt, need);
+      this.#parent = grow(this.#parent, need);
+      this.#height = grow(this.#height, need);
+      this.#producer = grow(this.#producer, need);
+      this.#time = grow(this.#time, need);
+      this.#txStart = grow(this.#txStart, need);
+      this.#txCount = grow(this.#txCount, need);
+      this.#voted = grow(this.#voted, need);
+      const finalized = grow(this.#finalizedAt, need);
       if (finalized !== this.#finalizedAt) finalized.fill(-1, this.#finalizedAt.length);
       this.#finalizedAt = finalized;
     }
-    this.#has = growU32(this.#has, (b + 1) * this.#words);
-    if (this.#pos) this.#covered = growU32(this.#covered, (b + 1) * this.#words);
+    this.#has = grow(this.#has, (b + 1) * this.#words);
+    if (this.#pos) this.#covered = grow(this.#covered, (b + 1) * this.#words);
     this.#parent[b] = parent;
     this.#height[b] = this.#height[parent]! + 1;
     this.#producer[b] = producer;
@@ -1217,12 +1199,12 @@ class Simulation {
       if (j >= MAX_TXS) throw new RangeError(`more than ${MAX_TXS} transactions: lower the load or the run length`);
       if (j >= this.#txSubmit.length) {
         const need = j + 1;
-        this.#txSubmit = growF64(this.#txSubmit, need);
-        this.#txOrigin = growI32(this.#txOrigin, need);
-        this.#txNext = growI32(this.#txNext, need);
-        this.#txPrev = growI32(this.#txPrev, need);
-        this.#txInList = growU8(this.#txInList, need);
-        this.#txMark = growI32(this.#txMark, need);
+        this.#txSubmit = grow(this.#txSubmit, need);
+        this.#txOrigin = grow(this.#txOrigin, need);
+        this.#txNext = grow(this.#txNext, need);
+        this.#txPrev = grow(this.#txPrev, need);
+        this.#txInList = grow(this.#txInList, need);
+        this.#txMark = grow(this.#txMark, need);
       }
       this.#txSubmit[j] = Math.round(this.#nextTxTime);
       this.#txOrigin[j] = Math.floor(this.#txRandom() * this.#n);
@@ -1321,7 +1303,7 @@ class Simulation {
       }
     }
     if (extra.length > 1) extra = extra.sort((x, y) => x - y);
-    this.#blockTxs = growI32(this.#blockTxs, this.#blockTxsLength + capacity);
+    this.#blockTxs = grow(this.#blockTxs, this.#blockTxsLength + capacity);
     const start = this.#blockTxsLength;
     let count = 0;
     let listed = this.#listHead;

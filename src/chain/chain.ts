@@ -332,7 +332,7 @@ export class Chain implements Startable {
       (bytesEqual(block.header.parent, this.#importing) || (await store.getBlockMeta(block.header.parent)) !== undefined);
     if (!worthChecking) return { error: undefined, block, decodeMs, signatures: undefined, txRoot: undefined };
     const { verifier } = this.#modules;
-    const txRoot = verifier.merkleRoot?.(block.transactions.map((tx) => tx.id));
+    const txRoot = verifier.merkleRoot?.(idsOf(block));
     txRoot?.catch(() => undefined);
     const signatures = verifier.verifyTransactions(block.transactions);
     signatures.catch(() => undefined);
@@ -484,11 +484,10 @@ export class Chain implements Startable {
     // goes on; its verdict is read before the signatures' and before any later layer's error is reported, so
     // the error a block gets is unchanged.
     const badRoot = (): BlockError => new BlockError(BlockErrorCode.BadTxRoot, 'the transaction root does not match the transactions');
-    const ids = block.transactions.map((tx) => tx.id);
-    const txRoot = stagedTxRoot ?? this.#modules.verifier.merkleRoot?.(ids);
+    const txRoot = stagedTxRoot ?? this.#modules.verifier.merkleRoot?.(idsOf(block));
     let rootMatches: Promise<boolean> | undefined;
     if (txRoot === undefined) {
-      if (!bytesEqual(header.txRoot, merkleRoot(ids))) throw badRoot();
+      if (!bytesEqual(header.txRoot, merkleRoot(idsOf(block)))) throw badRoot();
     } else {
       rootMatches = txRoot.then((root) => bytesEqual(header.txRoot, root));
       rootMatches.catch(() => undefined);
@@ -847,6 +846,11 @@ function writeBin(out: Uint8Array, at: number, bytes: Uint8Array): number {
  * `base` with a block's sorted write set on top, read by binary search: the engine's score and the finality
  * checkpoint read a handful of keys, so nothing is copied for them.
  */
+/** A block's transaction ids, in order (the leaves of its tx root). */
+function idsOf(block: Block): Uint8Array[] {
+  return block.transactions.map((tx) => tx.id);
+}
+
 function afterWrites(base: StateReader, sortedWrites: readonly StateEntry[]): StateReader {
   return {
     get(key: Uint8Array): Uint8Array | undefined {

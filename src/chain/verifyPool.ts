@@ -109,18 +109,18 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
       bytes.set(leaf, i * 32);
     }
     const worker = this.#workers[this.#next++ % this.#workers.length]!;
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { settle: (result) => resolve((result as MerkleJobResult).root), reject });
-      worker.postMessage({ id, kind: 'merkle', buffer: bytes.buffer } satisfies MerkleJob, [bytes.buffer]);
-    });
+    return this.#send(worker, { id: this.#nextId++, kind: 'merkle', buffer: bytes.buffer }, (result) => (result as MerkleJobResult).root);
   }
 
   #verify(worker: Worker, buffer: ArrayBuffer): Promise<number> {
-    const id = this.#nextId++;
+    return this.#send(worker, { id: this.#nextId++, kind: 'verify', buffer }, (result) => (result as VerifyChunkResult).firstInvalid);
+  }
+
+  /** Posts `job` (its buffer transferred) and resolves with what `read` takes from the worker's answer. */
+  #send<T>(worker: Worker, job: VerifyChunk | MerkleJob, read: (result: WorkerResult) => T): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { settle: (result) => resolve((result as VerifyChunkResult).firstInvalid), reject });
-      worker.postMessage({ id, kind: 'verify', buffer } satisfies VerifyChunk, [buffer]);
+      this.#pending.set(job.id, { settle: (result) => resolve(read(result)), reject });
+      worker.postMessage(job, [job.buffer]);
     });
   }
 
