@@ -369,11 +369,7 @@ class EventQueue {
     this.#kind[id] = kind;
     this.#a[id] = a;
     this.#b[id] = b;
-    if (this.#size >= this.#heap.length) {
-      const heap = new Int32Array(this.#heap.length * 2);
-      heap.set(this.#heap);
-      this.#heap = heap;
-    }
+    this.#heap = grow(this.#heap, this.#size + 1);
     let i = this.#size++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -414,21 +410,11 @@ class EventQueue {
 
   #grow(): void {
     const n = this.#key.length * 2;
-    const key = new Float64Array(n);
-    key.set(this.#key);
-    this.#key = key;
-    const seq = new Float64Array(n);
-    seq.set(this.#seq);
-    this.#seq = seq;
-    const kind = new Uint8Array(n);
-    kind.set(this.#kind);
-    this.#kind = kind;
-    const a = new Int32Array(n);
-    a.set(this.#a);
-    this.#a = a;
-    const b = new Int32Array(n);
-    b.set(this.#b);
-    this.#b = b;
+    this.#key = grow(this.#key, n);
+    this.#seq = grow(this.#seq, n);
+    this.#kind = grow(this.#kind, n);
+    this.#a = grow(this.#a, n);
+    this.#b = grow(this.#b, n);
   }
 }
 
