@@ -13,6 +13,7 @@ import type { Transaction } from '../../src/types/transaction.ts';
 import { mainThreadVerifyRate, RawVerifyPool } from './ceiling.ts';
 import { measureEthereumjs, nativeSecp256k1Loaded, type EthereumjsResult } from './ethereumjs.ts';
 import { barChartSvg, textTable, type BarGroup } from './report.ts';
+import { THREAD_ROLES, totalCpuMs, type ThreadCpuMs } from './threadCpu.ts';
 import { runValidation, type ValidationResult } from './validation.ts';
 import { generateWorkload, type Workload, type WorkloadMix } from './workload.ts';
 
@@ -105,6 +106,8 @@ interface RunFigures {
   /** Each phase's median time as a share of the block time (msPerBlock). */
   readonly phases: Record<string, number>;
   readonly peakRssMiB: number;
+  /** CPU ms per block of each kind of thread (null: not Linux). */
+  readonly cpuMsPerBlock: ThreadCpuMs | null;
   /** The raw verify ceiling sampled just before and just after this run (the machine is shared: load drifts). */
   ceiling: { workers1: number; workers2: number };
 }
@@ -123,6 +126,8 @@ interface WorkloadReport {
   /** Pipelined: the measured blocks queued at once, as a range; the next block decodes and verifies while one commits. */
   readonly pipelined: { readonly cold1: RunFigures; readonly cold2: RunFigures; readonly warm2: RunFigures };
   readonly ratios: Record<string, number | null>;
+  /** What the cores leave for work other than signatures, per target (pipelined runs); null where thread CPU cannot be read. */
+  budget: CpuBudget | null;
   readonly targets: Record<string, { readonly value: number | null; readonly target: string; readonly met: boolean | null }>;
 }
 
@@ -163,6 +168,42 @@ class RssPeak {
   }
 }
 
+/**
+ * A CPU-bound pipelined import on C cores takes at least (verify + everything else) / C per block. So a target
+ * block time T is reachable only if the non-signature CPU (every thread but the verify workers: main thread,
+ * LevelDB's writes, GC) fits in C x T - verify. A necessary condition, not a sufficient one: it assumes the
+ * threads never wait for each other. The warm path's main thread does all of its block's work serially.
+ */
+interface CpuBudget {
+  readonly cores: number;
+  /** Cold, 2 workers, ms per block: the verify workers, and all the other threads. */
+  readonly verifyMs: number;
+  readonly nonSignatureMs: number;
+  /** The most non-signature CPU that leaves room for >= 80 % of the 2-worker ceiling, and for 2 workers >= 1.8x 1. */
+  readonly allowedFor80PercentOfCeiling: number;
+  readonly allowedFor2WorkersAt18x: number;
+  /** The warm path's main thread, and the most it may take for warm >= 5x cold (the measured cold block time / 5). */
+  readonly warmMainMs: number;
+  readonly allowedWarmMainFor5x: number;
+}
+
+function cpuBudget(report: WorkloadReport): CpuBudget | null {
+  const { cold1, cold2, warm2 } = report.pipelined;
+  if (cold2.cpuMsPerBlock === null || warm2.cpuMsPerBlock === null) return null;
+  const cores = availableParallelism();
+  const verifyMs = cold2.cpuMsPerBlock.verify;
+  const ceilingMs = (report.txsPerBlock * 1000) / report.ceiling.workers2;
+  return {
+    cores,
+    verifyMs,
+    nonSignatureMs: totalCpuMs(cold2.cpuMsPerBlock) - verifyMs,
+    allowedFor80PercentOfCeiling: (cores * ceilingMs) / 0.8 - verifyMs,
+    allowedFor2WorkersAt18x: (cores * cold1.msPerBlock) / 1.8 - verifyMs,
+    warmMainMs: warm2.cpuMsPerBlock.main,
+    allowedWarmMainFor5x: cold2.msPerBlock / 5,
+  };
+}
+
 const PHASES = ['decode', 'txRoot', 'checks', 'execute', 'prepare', 'stageNext', 'verifyWait', 'writeWait', 'write'] as const;
 
 const PHASE_LABELS: Partial<Record<string, string>> = {
@@ -186,7 +227,7 @@ function figures(result: ValidationResult, peakRssMiB: number): RunFigures {
   phaseMs.levelDb = median(result.timings.map((t) => t.writeWait + (result.pipelined ? 0 : t.write)));
   const phases: Record<string, number> = {};
   for (const [name, value] of Object.entries(phaseMs)) phases[name] = value / ms;
-  return { txPerSec: rate(result.txsPerBlock, ms), msPerBlock: ms, phaseMs, phases, peakRssMiB, ceiling: { workers1: Number.NaN, workers2: Number.NaN } };
+  return { txPerSec: rate(result.txsPerBlock, ms), msPerBlock: ms, phaseMs, phases, peakRssMiB, cpuMsPerBlock: result.cpuMsPerBlock, ceiling: { workers1: Number.NaN, workers2: Number.NaN } };
 }
 
 async function measureWorkload(workload: Workload, rounds: number, rss: RssPeak, log: (line: string) => void): Promise<WorkloadReport> {
@@ -257,6 +298,7 @@ async function measureWorkload(workload: Workload, rounds: number, rss: RssPeak,
       sequential,
       pipelined,
       ratios: {},
+      budget: null,
       targets: {},
     };
   } finally {
@@ -288,6 +330,7 @@ function judge(report: WorkloadReport, eth: ValidateBenchReport['ethereumjs']): 
   r.cold1VsCeiling1 = cold1.txPerSec / ceiling.workers1;
   r.workers2VsWorkers1 = cold2.txPerSec / cold1.txPerSec;
   r.warmVsCold = warm2.txPerSec / cold2.txPerSec;
+  report.budget = cpuBudget(report);
   r.vsEthereumjsInstalled = eth?.installed ? cold2.txPerSec / eth.installed : null;
   r.vsEthereumjsNative = eth?.native ? cold2.txPerSec / eth.native : null;
   r.levelDbShare = cold2.phases.levelDb!;
@@ -400,6 +443,36 @@ export async function runValidateBench(options: ValidateBenchOptions, log: (line
       ),
     ),
   );
+  if (workloads.every((w) => w.budget !== null)) {
+    const cores = workloads[0]!.budget!.cores;
+    const ms = (x: number): string => x.toFixed(1);
+    log('');
+    log('CPU per block by thread (ms; pipelined runs): main thread, signature workers, libuv pool (LevelDB batches and');
+    log('compaction), V8 helpers (GC, compiler; every isolate\'s), other; "cores" is all of it over the wall time.');
+    log(
+      textTable(
+        ['workload', 'run', 'wall', ...THREAD_ROLES, 'cores'],
+        workloads.flatMap((w) =>
+          (['cold1', 'cold2', 'warm2'] as const).map((name) => {
+            const f = w.pipelined[name];
+            const cpu = f.cpuMsPerBlock!;
+            return [w.workload, name === 'cold1' ? 'cold 1w' : name === 'cold2' ? 'cold 2w' : 'warm 2w', ms(f.msPerBlock), ...THREAD_ROLES.map((role) => ms(cpu[role])), (totalCpuMs(cpu) / f.msPerBlock).toFixed(2)];
+          }),
+        ),
+      ),
+    );
+    log(`What ${cores} cores leave for everything but signatures (cold, 2 workers; ms per block). A pipelined import on ${cores} cores takes`);
+    log(`at least (verify + the rest) / ${cores}, so a target is out of reach while "the rest" exceeds what is allowed for it.`);
+    log(
+      textTable(
+        ['workload', 'verify workers', 'the rest', 'allowed for >= 80 % of ceiling', 'allowed for 2w >= 1.8x 1w', 'warm: main thread', 'allowed for warm >= 5x'],
+        workloads.map((w) => {
+          const b = w.budget!;
+          return [w.workload, ms(b.verifyMs), ms(b.nonSignatureMs), ms(b.allowedFor80PercentOfCeiling), ms(b.allowedFor2WorkersAt18x), ms(b.warmMainMs), ms(b.allowedWarmMainFor5x)];
+        }),
+      ),
+    );
+  }
   if (eth !== null) {
     log('');
     log(`ethereumjs (${eth.note})`);

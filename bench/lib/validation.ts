@@ -16,6 +16,7 @@ import { decodeBlock } from '../../src/codec/block.ts';
 import { createEngine } from '../../src/consensus/index.ts';
 import { createLevelChainStore } from '../../src/store/index.ts';
 import type { Block } from '../../src/types/block.ts';
+import { takeThreadCpu, threadCpuBetween, type ThreadCpuMs } from './threadCpu.ts';
 import type { Workload } from './workload.ts';
 
 /** The one call the benchmark times: the node's import of a block received as bytes. */
@@ -49,6 +50,11 @@ export interface ValidationResult {
   readonly txsPerBlock: number;
   /** Phase timings of each measured block. */
   readonly timings: readonly ImportTimings[];
+  /**
+   * CPU the process's threads spent on the measured blocks, by role, per block in ms (from the first measured
+   * import to the last one's durable batch); null where threads cannot be read (not Linux).
+   */
+  readonly cpuMsPerBlock: ThreadCpuMs | null;
 }
 
 /** Imports the workload's setup blocks, then times the import of each measured block, into a fresh datadir. */
@@ -84,6 +90,7 @@ export async function runValidation(workload: Workload, options: ValidationOptio
       }
     }
     const blockMs: number[] = [];
+    const cpuBefore = takeThreadCpu();
     measuring = true;
     if (options.pipelined === true) {
       let last = performance.now();
@@ -105,11 +112,19 @@ export async function runValidation(workload: Workload, options: ValidationOptio
       }
     }
     measuring = false;
+    // Read before the workers stop: a thread that has ended can no longer be read.
+    const cpuAfter = takeThreadCpu();
+    let cpuMsPerBlock: ThreadCpuMs | null = null;
+    if (cpuBefore !== null && cpuAfter !== null) {
+      const cpu = threadCpuBetween(cpuBefore, cpuAfter);
+      for (const role of Object.keys(cpu) as (keyof ThreadCpuMs)[]) cpu[role] /= workload.measured.length;
+      cpuMsPerBlock = cpu;
+    }
     // The imported chain must end where the producer's did: same blocks, same state roots.
     if (!bytesEqual(chain.head.hash, workload.headHash)) {
       throw new Error(`the benchmark import ended at ${toHex(chain.head.hash)}, not at the workload's head ${toHex(workload.headHash)}`);
     }
-    return { workers: options.workers, warm: options.warm, pipelined: options.pipelined === true, blockMs, txsPerBlock: workload.options.txsPerBlock, timings };
+    return { workers: options.workers, warm: options.warm, pipelined: options.pipelined === true, blockMs, txsPerBlock: workload.options.txsPerBlock, timings, cpuMsPerBlock };
   } finally {
     await chain.stop();
     await store.stop();
