@@ -30,10 +30,11 @@ export interface VerifyPoolOptions {
 /**
  * The workers' default nice increment. Measured with bench:validate (plain and EMR blocks of 5,000, pipelined,
  * 2 workers on 2 cores): throughput unchanged within noise; the main thread's own phases back to their
- * uncontended times (decoding a plain block 8.8 -> 4.9 ms, executing an EMR block 103 -> 55 ms) and LevelDB's
- * batch write 45 -> 29 ms, because the workers yield the core instead of taking turns with them.
+ * uncontended times (decoding a plain block 8.8 -> 4.9 ms, executing an EMR block 103 -> 54 ms) and LevelDB's
+ * batch write 45 -> 28 ms, because the workers yield the core instead of taking turns with them. +10 gave the
+ * same; +5 (a third of a normal thread's CPU share under contention) starves the workers less on a shared host.
  */
-export const VERIFY_NICENESS = 10;
+export const VERIFY_NICENESS = 5;
 
 /**
  * Verifies transaction signatures on worker threads, in chunks packed into transferable buffers, skipping
