@@ -38,9 +38,9 @@ export interface VerifyWorkerData {
 }
 
 /**
- * Lowers this thread's priority by `niceness` (up to 19), not the process's: on Linux a nice value belongs to a thread, and
- * /proc/thread-self names this one's id. Elsewhere (no such link) nothing changes, since setPriority on a
- * process id would lower the main thread too. A hint only: a failure leaves the default priority.
+ * Lowers this thread's priority by `niceness` (up to 19), not the process's: on Linux a nice value belongs to
+ * a thread, and /proc/thread-self names this one's id. Elsewhere (no such link) nothing changes, since
+ * setPriority on a process id would lower the main thread too. A hint only: a failure leaves the priority.
  */
 function lowerThreadPriority(niceness: number): void {
   if (niceness === 0) return;
