@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { searchNonce } from '../consensus/pow/mine.ts';
+import { lowerThreadPriority } from '../util/threadPriority.ts';
 
 /** A mining job: find a nonce for `headerBytes` (its last 8 bytes) at `difficulty`. */
 export interface MineJob {
@@ -16,8 +17,16 @@ export interface MineResult {
 
 // Hashes per slice: between slices the worker reads the shared flag, so a cancel lands within ~20 ms.
 const SLICE = 20_000;
-// The shared flag holds the id of the job the main thread still wants; any other value cancels.
-const current = new Int32Array(workerData as SharedArrayBuffer);
+export interface MinerWorkerData {
+  /** Holds the id of the job the main thread still wants; any other value cancels. */
+  readonly flag: SharedArrayBuffer;
+  /** Nice increment for this thread (util/threadPriority.ts). */
+  readonly niceness: number;
+}
+
+const { flag, niceness } = workerData as MinerWorkerData;
+const current = new Int32Array(flag);
+lowerThreadPriority(niceness);
 
 parentPort!.on('message', (job: MineJob) => {
   let start = 0n;

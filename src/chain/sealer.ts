@@ -5,7 +5,11 @@ import { decodePowSeal, encodePowSeal } from '../consensus/pow/powEngine.ts';
 import { sealPosHeader } from '../consensus/pos/posEngine.ts';
 import type { BlockHeader } from '../types/block.ts';
 import type { Startable } from '../util/lifecycle.ts';
-import type { MineJob, MineResult } from './powMinerWorker.ts';
+import { POW_MINER_NICENESS } from '../util/threadPriority.ts';
+import type { MineJob, MineResult, MinerWorkerData } from './powMinerWorker.ts';
+
+/** The miner's thread name in `top -H` and /proc (15 characters at most). */
+export const POW_MINER_THREAD_NAME = 'medchain-pow';
 
 /** Turns a built header into a sealed one; resolves null when aborted (the head moved, or shutdown). */
 export interface Sealer extends Startable {
@@ -28,7 +32,11 @@ export class PosSealer implements Sealer {
   }
 }
 
-/** PoW: a worker thread searches nonces, so mining never blocks the event loop. */
+/**
+ * PoW: a worker thread searches nonces, so mining never blocks the event loop. It runs below the main thread
+ * and the signature workers (POW_MINER_NICENESS): mining is the one thing a node can do less of under load
+ * without falling behind the chain.
+ */
 export class PowSealer implements Sealer {
   readonly #logger: Logger;
   readonly #flag = new Int32Array(new SharedArrayBuffer(4));
@@ -43,7 +51,10 @@ export class PowSealer implements Sealer {
   }
 
   async start(): Promise<void> {
-    const worker = new Worker(new URL('./powMinerWorker.ts', import.meta.url), { workerData: this.#flag.buffer });
+    const worker = new Worker(new URL('./powMinerWorker.ts', import.meta.url), {
+      name: POW_MINER_THREAD_NAME,
+      workerData: { flag: this.#flag.buffer as SharedArrayBuffer, niceness: POW_MINER_NICENESS } satisfies MinerWorkerData,
+    });
     worker.on('message', (result: MineResult) => {
       this.hashes += result.hashes;
       this.#pending.get(result.id)?.(result);

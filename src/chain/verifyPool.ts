@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { FIXARRAY_5, SIGNATURE_TAIL } from '../codec/transaction.ts';
 import type { Transaction } from '../types/transaction.ts';
 import type { Startable } from '../util/lifecycle.ts';
+import { checkNiceness, VERIFY_NICENESS } from '../util/threadPriority.ts';
 import type { SignatureCache, SignatureVerifier } from './signatureVerifier.ts';
 import type { MerkleJob, MerkleJobResult, VerifyChunk, VerifyChunkResult, VerifyWorkerData } from './verifyWorker.ts';
 
@@ -21,20 +22,12 @@ export interface VerifyPoolOptions {
   readonly workerScript?: URL;
   /**
    * How much the workers lower their own scheduling priority (a nice increment, 0 to 19; Linux only; default
-   * VERIFY_NICENESS). Signature checks are bulk work that keeps every core busy during a sync or a full block;
+   * VERIFY_NICENESS, see util/threadPriority.ts). Signature checks are bulk work that keeps every core busy during a sync or a full block;
    * the main thread (imports, gossip, RPC, consensus duties) and LevelDB's writes should not queue behind them.
    */
   readonly niceness?: number;
 }
 
-/**
- * The workers' default nice increment. Measured with bench:validate (plain and EMR blocks of 5,000, pipelined,
- * 2 workers on 2 cores): throughput unchanged within noise; the main thread's own phases back to their
- * uncontended times (decoding a plain block 8.8 -> 4.9 ms, executing an EMR block 103 -> 54 ms) and LevelDB's
- * batch write 45 -> 28 ms, because the workers yield the core instead of taking turns with them. +10 gave the
- * same; +5 (a third of a normal thread's CPU share under contention) starves the workers less on a shared host.
- */
-export const VERIFY_NICENESS = 5;
 
 /**
  * Verifies transaction signatures on worker threads, in chunks packed into transferable buffers, skipping
@@ -57,9 +50,7 @@ export class WorkerSignatureVerifier implements SignatureVerifier, Startable {
     this.#chunkSize = Math.max(1, options.chunkSize ?? 128);
     this.#cache = cache;
     this.#script = options.workerScript ?? new URL('./verifyWorker.ts', import.meta.url);
-    const niceness = options.niceness ?? VERIFY_NICENESS;
-    if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) throw new RangeError(`niceness must be an integer from 0 to 19, got ${String(niceness)}`);
-    this.#niceness = niceness;
+    this.#niceness = checkNiceness(options.niceness ?? VERIFY_NICENESS, 'niceness');
   }
 
   get workers(): number {

@@ -1,8 +1,7 @@
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { verify } from '../crypto/ed25519.ts';
 import { merkleRoot } from '../crypto/merkle.ts';
+import { lowerThreadPriority } from '../util/threadPriority.ts';
 
 /**
  * A chunk of signature checks packed in one transferable buffer:
@@ -35,21 +34,6 @@ export interface MerkleJobResult {
 export interface VerifyWorkerData {
   /** Nice increment for this thread (see VerifyPoolOptions.niceness). */
   readonly niceness: number;
-}
-
-/**
- * Lowers this thread's priority by `niceness` (up to 19), not the process's: on Linux a nice value belongs to
- * a thread, and /proc/thread-self names this one's id. Elsewhere (no such link) nothing changes, since
- * setPriority on a process id would lower the main thread too. A hint only: a failure leaves the priority.
- */
-function lowerThreadPriority(niceness: number): void {
-  if (niceness === 0) return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + niceness));
-  } catch {
-    // Not Linux, or not permitted: verification is unaffected.
-  }
 }
 
 lowerThreadPriority((workerData as VerifyWorkerData | undefined)?.niceness ?? 0);

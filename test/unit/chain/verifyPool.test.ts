@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignatureCache } from '../../../src/chain/signatureVerifier.ts';
-import { getPriority } from 'node:os';
-import { VERIFY_NICENESS, VERIFY_THREAD_NAME, WorkerSignatureVerifier } from '../../../src/chain/verifyPool.ts';
+import { WorkerSignatureVerifier } from '../../../src/chain/verifyPool.ts';
 import { decodeTransaction } from '../../../src/codec/transaction.ts';
 import { sha256 } from '../../../src/crypto/hash.ts';
 import { merkleRoot } from '../../../src/crypto/merkle.ts';
@@ -80,48 +79,5 @@ describe('WorkerSignatureVerifier when a worker dies', () => {
     await expect(pool.start()).rejects.toThrow('verify worker failed to load (test)');
     await expect(pool.verifyTransactions(txs)).rejects.toThrow('the signature verifier is not running');
     await pool.stop();
-  });
-});
-
-describe('WorkerSignatureVerifier thread priority', () => {
-  /** The nice value of every live thread of this process with `name`, from /proc (Linux). */
-  async function nicenessOf(name: string): Promise<number[]> {
-    const { readdirSync, readFileSync } = await import('node:fs');
-    const out: number[] = [];
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name) continue;
-      // Fields after the name start at field 3 (state); nice is field 19.
-      out.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-    }
-    return out;
-  }
-
-  it.runIf(process.platform === 'linux')('lowers the workers, and only them, below the main thread', async () => {
-    const main = getPriority();
-    const verifier = new WorkerSignatureVerifier({ workers: 2 });
-    await verifier.start();
-    try {
-      expect(await nicenessOf(VERIFY_THREAD_NAME)).toEqual([Math.min(19, main + VERIFY_NICENESS), Math.min(19, main + VERIFY_NICENESS)]);
-      expect(getPriority()).toBe(main);
-      // They still verify.
-      const tx = testTx(testKey('nice'), 0, { type: TxType.RegisterIdentity, role: 'patient' });
-      await expect(verifier.verifyTransactions([tx])).resolves.toBe(-1);
-    } finally {
-      await verifier.stop();
-    }
-    const unchanged = new WorkerSignatureVerifier({ workers: 1, niceness: 0 });
-    await unchanged.start();
-    try {
-      expect(await nicenessOf(VERIFY_THREAD_NAME)).toEqual([main]);
-    } finally {
-      await unchanged.stop();
-    }
-  });
-
-  it('refuses a niceness outside 0 to 19', () => {
-    expect(() => new WorkerSignatureVerifier({ niceness: 20 })).toThrow('niceness must be an integer from 0 to 19, got 20');
-    expect(() => new WorkerSignatureVerifier({ niceness: -1 })).toThrow(RangeError);
-    expect(() => new WorkerSignatureVerifier({ niceness: 1.5 })).toThrow(RangeError);
   });
 });
