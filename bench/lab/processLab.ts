@@ -85,7 +85,7 @@ export const PROCESS_LAB_FLAGS: readonly [string, string][] = [
   ['--nodes <n>', 'validator nodes per network, 2 to 16 (default 4): real medchain processes on 127.0.0.1'],
   ['--duration <s>', 'main window per run in seconds, 5 to 3600 (default 60)'],
   ['--load <tx/s>', 'offered load in the main window, round-robin to the nodes, 1 to 5000 (default 50)'],
-  ['--saturation-load <tx/s>', 'offered load of the saturation step, above --load; 0 skips the step (default 1500: above what 4 nodes on 2 cores include, about 1,300 tx/s)'],
+  ['--saturation-load <tx/s>', 'offered load of the saturation step, above --load; 0 skips the step (default 1500: 4 nodes on 2 cores include about 1,000-1,450 tx/s of it; at 2,500 the load driver, sharing the cores, leaves the nodes less: 916 tx/s for PoS)'],
   ['--saturation-duration <s>', 'length of the saturation step in seconds, 5 to 600 (default 15)'],
   ['--delay-ms <list>', `added network delay in ms on every node, comma-separated for a sweep, 0 to ${MAX_ADDED_DELAY_MS} (default 0); one run per engine and delay`],
   ['--seed <n>', 'workload seed (default 7): the same seed signs the same transactions'],
