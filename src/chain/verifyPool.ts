@@ -22,8 +22,9 @@ export interface VerifyPoolOptions {
   readonly workerScript?: URL;
   /**
    * How much the workers lower their own scheduling priority (a nice increment, 0 to 19; Linux only; default
-   * VERIFY_NICENESS, see util/threadPriority.ts). Signature checks are bulk work that keeps every core busy during a sync or a full block;
-   * the main thread (imports, gossip, RPC, consensus duties) and LevelDB's writes should not queue behind them.
+   * VERIFY_NICENESS, see util/threadPriority.ts). Signature checks are bulk work that keeps every core busy
+   * during a sync or a full block; the main thread (imports, gossip, RPC, consensus duties) and LevelDB's
+   * writes should not queue behind them.
    */
   readonly niceness?: number;
 }

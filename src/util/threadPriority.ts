@@ -1,5 +1,6 @@
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 
 /**
  * Background threads run below the main thread, which serves imports, gossip, RPC and consensus duties:
@@ -25,10 +26,10 @@ export const POW_MINER_NICENESS = 10;
  * Lowers the calling thread's priority by `niceness` (capped at 19), not the process's: on Linux a nice value
  * belongs to a thread, and /proc/thread-self names the caller's id. Elsewhere (no such link) nothing changes,
  * since setPriority on a process id would lower the main thread too. A hint only: a failure leaves the priority.
- * Call it from a worker thread.
+ * Worker threads only: on the main thread it does nothing.
  */
 export function lowerThreadPriority(niceness: number): void {
-  if (niceness === 0) return;
+  if (niceness === 0 || isMainThread) return;
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
     if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + niceness));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { POW_MINER_THREAD_NAME, PowSealer } from '../../../src/chain/sealer.ts';
 import { VERIFY_THREAD_NAME, WorkerSignatureVerifier } from '../../../src/chain/verifyPool.ts';
 import { TxType } from '../../../src/types/transaction.ts';
-import { checkNiceness, POW_MINER_NICENESS, VERIFY_NICENESS } from '../../../src/util/threadPriority.ts';
+import { checkNiceness, lowerThreadPriority, POW_MINER_NICENESS, VERIFY_NICENESS } from '../../../src/util/threadPriority.ts';
 import { silentLogger, testKey, testTx } from '../../helpers/fixtures.ts';
 
 const linux = process.platform === 'linux';
@@ -74,5 +74,13 @@ describe('background threads run below the main thread', () => {
     expect(() => new WorkerSignatureVerifier({ niceness: 20 })).toThrow('niceness must be an integer from 0 to 19, got 20');
     expect(() => new WorkerSignatureVerifier({ niceness: -1 })).toThrow(RangeError);
     expect(() => new WorkerSignatureVerifier({ niceness: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('lowerThreadPriority', () => {
+  it('never lowers the main thread', () => {
+    const before = getPriority();
+    lowerThreadPriority(7);
+    expect(getPriority()).toBe(before);
   });
 });
