@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import type { Libp2p, Stream } from '@libp2p/interface';
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -42,6 +42,14 @@ async function readAll(stream: Stream): Promise<Uint8Array[]> {
 }
 
 /** A, B, C connected in a line (A–B–C) with gossip subscriptions known on both sides of each link. */
+/** Opens `protocol` from `raw` to `to`, sends one length-prefixed request and closes the writing side. */
+async function sendRequest(raw: Libp2p, to: PeerId, protocol: string, request: Uint8Array): Promise<Stream> {
+  const stream = await raw.dialProtocol(to, protocol);
+  stream.send(lp.encode.single(request));
+  await stream.close();
+  return stream;
+}
+
 async function line(): Promise<[TestNode, TestNode, TestNode]> {
   const a = await harness.start();
   const b = await harness.start();
@@ -316,17 +324,11 @@ describe('Libp2pNetwork: request/response', () => {
     await raw.dial(multiaddr(a.net.addresses[0]!));
     const protocol = reqRespProtocolId(CHAIN_ID, 'blocks_by_range');
 
-    const garbage = await raw.dialProtocol(target, protocol);
-    garbage.send(lp.encode.single(encodeCanonical([1, 1000])));
-    await garbage.close();
-    const [chunk] = await readAll(garbage);
+    const [chunk] = await readAll(await sendRequest(raw, target, protocol, encodeCanonical([1, 1000])));
     expect(chunk![0]).toBe(1);
     expect(fromUtf8(chunk!.subarray(1))).toMatch(/count: 1000 is not between 1 and 64/);
 
-    const oversize = await raw.dialProtocol(target, protocol);
-    oversize.send(lp.encode.single(new Uint8Array(1000)));
-    await oversize.close();
-    await expect(readAll(oversize)).rejects.toThrow();
+    await expect(readAll(await sendRequest(raw, target, protocol, new Uint8Array(1000)))).rejects.toThrow();
     await waitFor(() => a.net.scores.score(rawId) <= -39, 'both penalties');
     expect(hasLine(a, /blocks_by_range request is over 32 bytes/)).toBe(true);
   });
@@ -339,10 +341,7 @@ describe('Libp2pNetwork: request/response', () => {
     const target = peerIdFromString(a.net.peerId);
     await raw.dial(multiaddr(a.net.addresses[0]!));
     const protocol = reqRespProtocolId(CHAIN_ID, 'headers_by_range');
-    const tooMany = await raw.dialProtocol(target, protocol);
-    tooMany.send(lp.encode.single(encodeCanonical([1, 5000])));
-    await tooMany.close();
-    const [chunk] = await readAll(tooMany);
+    const [chunk] = await readAll(await sendRequest(raw, target, protocol, encodeCanonical([1, 5000])));
     expect(chunk![0]).toBe(1);
     expect(fromUtf8(chunk!.subarray(1))).toMatch(/headers_by_range.count: 5000 is not between 1 and 1024/);
     await waitFor(() => a.net.scores.score(rawId) <= -19, 'the penalty');
