@@ -4,6 +4,19 @@ import { BytesArena, validateBatch, validateKey, type KeyRange, type KeyValueSto
 
 type LevelDb = Level<Uint8Array, Uint8Array>;
 
+/**
+ * LevelDB's memtable size. A block's batch is ~0.5 MiB of keys and values (emr 1000), so the default 4 MiB
+ * flushed a table to level 0 every ~8 blocks and kept compactions running on the same cores as signature checks:
+ * importing 150 emr 1000 blocks spent 10 ms of LevelDB CPU per block with the defaults and 6-7.9 with these
+ * sizes (docs/ARCHITECTURE.md, Storage). Bitcoin Core and geth size theirs the same way
+ * (a quarter of the database cache, tens to hundreds of MiB). The cost: up to two memtables in memory (the one
+ * being flushed) and up to this much log to replay after a crash.
+ */
+export const LEVEL_WRITE_BUFFER_BYTES = 64 * 1024 * 1024;
+
+/** Table file size: larger files mean fewer, larger compactions (Bitcoin Core uses 32 MiB too). */
+export const LEVEL_MAX_FILE_BYTES = 32 * 1024 * 1024;
+
 /** LevelDB backend (classic-level): one database directory, exclusively locked while open. */
 export class LevelKeyValueStore implements KeyValueStore {
   readonly location: string;
@@ -20,6 +33,8 @@ export class LevelKeyValueStore implements KeyValueStore {
       keyEncoding: 'view',
       valueEncoding: 'view',
       createIfMissing: true,
+      writeBufferSize: LEVEL_WRITE_BUFFER_BYTES,
+      maxFileSize: LEVEL_MAX_FILE_BYTES,
     });
     try {
       await db.open();
