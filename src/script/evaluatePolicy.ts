@@ -23,6 +23,13 @@ type Value = boolean | number | string;
 
 const RESULT_ERROR = -1;
 
+/** What Machine.lookup returns when the context threw (no context returns a fresh symbol). */
+const LOOKUP_FAILED: unique symbol = Symbol('lookup failed');
+
+/** Value stacks of finished evaluations, reused by the next: allocating one per decision showed in GC. */
+const spareStacks: Value[][] = [];
+const MAX_SPARE_STACKS = 4;
+
 // Firewall order: deny rules naming the action (program order), then allow
 // rules; the first condition that holds decides, else "no rule allows
 // <action>". `and`/`or` short-circuit left to right. See docs/policy-language.md.
@@ -38,7 +45,11 @@ export function evaluatePolicy(program: Uint8Array, context: PolicyContext, flag
     }
     const machine = Machine.create(program, context);
     if (!(machine instanceof Machine)) return machine;
-    return machine.decide();
+    try {
+      return machine.decide();
+    } finally {
+      machine.release();
+    }
   } catch (error) {
     // Unreachable by design; turning an engine bug into a refusal keeps a node serving instead of crashing mid-block.
     return errorDecision(PolicyErrorCode.InternalError, describeThrown(error));
@@ -75,7 +86,8 @@ class Machine {
   private readonly time: number;
   private readonly purpose: string;
   private readonly emergency: boolean;
-  private readonly stack: Value[] = new Array<Value>(MAX_STACK_DEPTH).fill(false);
+  // A spare stack when there is one: a block runs a decision per transaction, one after another.
+  private readonly stack: Value[] = spareStacks.pop() ?? new Array<Value>(MAX_STACK_DEPTH).fill(false);
   private steps = 0;
   private failure: PolicyDecision | null = null;
 
@@ -100,6 +112,11 @@ class Machine {
     }
     if (typeof fields === 'string') return errorDecision(PolicyErrorCode.InvalidContext, fields);
     return new Machine(program, context, fields);
+  }
+
+  /** Hands the stack back for the next evaluation (a context that evaluates another policy gets its own). */
+  release(): void {
+    if (spareStacks.length < MAX_SPARE_STACKS) spareStacks.push(this.stack);
   }
 
   decide(): PolicyDecision {
@@ -286,12 +303,13 @@ class Machine {
     return errorDecision(PolicyErrorCode.StepBudgetExceeded, `the budget is ${MAX_STEPS} steps`);
   }
 
-  private lookup<T>(name: string, id: string, call: () => T): { value: T } | undefined {
+  /** context[name](id), or LOOKUP_FAILED with this.failure set if it threw. */
+  private lookup(name: 'roleOf' | 'attestationsOf' | 'grantOf', id: string): unknown {
     try {
-      return { value: call() };
+      return this.context[name](id);
     } catch (error) {
       this.failure = errorDecision(PolicyErrorCode.ContextFailure, `${name}(${id}) threw ${describeThrown(error)}`);
-      return undefined;
+      return LOOKUP_FAILED;
     }
   }
 
@@ -302,9 +320,8 @@ class Machine {
 
   /** role(id): "patient", "doctor", "hospital" or "none". */
   private role(id: string): string | undefined {
-    const found = this.lookup('roleOf', id, () => this.context.roleOf(id));
-    if (found === undefined) return undefined;
-    const role: unknown = found.value;
+    const role = this.lookup('roleOf', id);
+    if (role === LOOKUP_FAILED) return undefined;
     if (role === null) return 'none';
     if (role === 'patient' || role === 'doctor' || role === 'hospital') return role;
     return this.invalid(`roleOf(${id}) returned ${describeValue(role)}`);
@@ -312,9 +329,8 @@ class Machine {
 
   /** attested(id) / attested_by(id, hospital): an attestation that is not revoked and not yet expired (time < expiresAt). */
   private attested(id: string, hospital: string | null): boolean | undefined {
-    const found = this.lookup('attestationsOf', id, () => this.context.attestationsOf(id));
-    if (found === undefined) return undefined;
-    const list: unknown = found.value;
+    const list = this.lookup('attestationsOf', id);
+    if (list === LOOKUP_FAILED) return undefined;
     if (!Array.isArray(list)) return this.invalid(`attestationsOf(${id}) returned ${describeValue(list)}`);
     let result = false;
     for (const item of list as unknown[]) {
@@ -326,9 +342,8 @@ class Machine {
 
   /** granted(id, scope), expired(id) and revoked(id), all read from grantOf(id). */
   private grantTest(id: string, op: number, scope: string): boolean | undefined {
-    const found = this.lookup('grantOf', id, () => this.context.grantOf(id));
-    if (found === undefined) return undefined;
-    const grant: unknown = found.value;
+    const grant = this.lookup('grantOf', id);
+    if (grant === LOOKUP_FAILED) return undefined;
     if (grant === null) return false;
     if (!isGrant(grant)) return this.invalid(`grantOf(${id}) returned a malformed grant`);
     const expired = grant.expiresAt !== null && this.time >= grant.expiresAt;

@@ -1,5 +1,5 @@
 import { fromHex, toHex } from '../codec/bytes.ts';
-import { evaluatePolicy, type AttestationView, type PolicyContext, type PolicyDecision } from '../script/index.ts';
+import { evaluatePolicy, type AttestationView, type GrantView, type PolicyContext, type PolicyDecision } from '../script/index.ts';
 import type { PolicyFlags } from '../script/flags.ts';
 import { getAccount, getAttestations, getGrant } from './accessors.ts';
 import type { StateReader } from './overlay.ts';
@@ -39,27 +39,63 @@ export function policyContextFromState(
   at: DecisionPoint,
   memo?: BlockMemo,
 ): PolicyContext {
-  const requester = toHex(request.requester);
-  const owner = toHex(record.owner);
-  // Lookups get ids the program names; only well-formed ones reach here (the evaluator checks the pattern).
-  // Nearly all name the requester (or the owner): their bytes are at hand, no need to parse the hex again.
-  const id = (hex: string): Uint8Array =>
-    hex === requester && request.requester.length === 32 ? request.requester : hex === owner && record.owner.length === 32 ? record.owner : (fromHex(hex) ?? new Uint8Array(0));
-  return {
-    requester,
-    owner,
-    action: request.action,
-    height: at.height,
-    time: at.time,
-    purpose: request.purpose,
-    emergency: request.emergency,
-    roleOf: (hex) => (hex === requester && request.requesterRole !== undefined ? request.requesterRole : (getAccount(state, id(hex))?.role ?? null)),
-    attestationsOf: (hex) => (memo === undefined ? attestationViews(state, id(hex)) : memo.attestationsOf(hex, () => attestationViews(state, id(hex)))),
-    grantOf: (hex) => {
-      const grant = getGrant(state, record.id, id(hex));
-      return grant === undefined ? null : { scope: grant.scope, expiresAt: grant.expiresAt, revoked: grant.revokedAt !== null };
-    },
-  };
+  return new StatePolicyContext(state, record, request, at, memo);
+}
+
+/** One object per decision, its lookups methods: a block makes a decision for most of its transactions. */
+class StatePolicyContext implements PolicyContext {
+  readonly requester: string;
+  readonly owner: string;
+  readonly action: AccessAction;
+  readonly height: number;
+  readonly time: number;
+  readonly purpose: string;
+  readonly emergency: boolean;
+  readonly #state: StateReader;
+  readonly #record: RecordMeta;
+  readonly #request: AccessRequest;
+  readonly #memo: BlockMemo | undefined;
+
+  constructor(state: StateReader, record: RecordMeta, request: AccessRequest, at: DecisionPoint, memo: BlockMemo | undefined) {
+    this.requester = toHex(request.requester);
+    this.owner = toHex(record.owner);
+    this.action = request.action;
+    this.height = at.height;
+    this.time = at.time;
+    this.purpose = request.purpose;
+    this.emergency = request.emergency;
+    this.#state = state;
+    this.#record = record;
+    this.#request = request;
+    this.#memo = memo;
+  }
+
+  roleOf(hex: string): Role | null {
+    const role = this.#request.requesterRole;
+    return hex === this.requester && role !== undefined ? role : (getAccount(this.#state, this.#id(hex))?.role ?? null);
+  }
+
+  attestationsOf(hex: string): readonly AttestationView[] {
+    const memo = this.#memo;
+    return memo === undefined ? attestationViews(this.#state, this.#id(hex)) : memo.attestationsOf(hex, () => attestationViews(this.#state, this.#id(hex)));
+  }
+
+  grantOf(hex: string): GrantView | null {
+    const grant = getGrant(this.#state, this.#record.id, this.#id(hex));
+    return grant === undefined ? null : { scope: grant.scope, expiresAt: grant.expiresAt, revoked: grant.revokedAt !== null };
+  }
+
+  /**
+   * An id the program names; only well-formed ones reach here (the evaluator checks the pattern). Nearly all
+   * name the requester (or the owner): their bytes are at hand, no need to parse the hex again.
+   */
+  #id(hex: string): Uint8Array {
+    const { requester } = this.#request;
+    const { owner } = this.#record;
+    if (hex === this.requester && requester.length === 32) return requester;
+    if (hex === this.owner && owner.length === 32) return owner;
+    return fromHex(hex) ?? new Uint8Array(0);
+  }
 }
 
 function attestationViews(state: StateReader, doctor: AccountId): AttestationView[] {
