@@ -652,7 +652,7 @@ export class Chain implements Startable {
     const score = engine.score(block.header, this.parentInfo(at.parent), postState);
     const { height } = block.header;
     const writes: ChainWrite[] = [
-      { kind: 'block', hash: block.hash, bytes: block.bytes, meta: { height, parent: at.parent.hash, score } },
+      { kind: 'block', hash: block.hash, bytes: block.bytes, header: block.headerBytes, meta: { height, parent: at.parent.hash, score } },
       { kind: 'undo', hash: block.hash, undo: encodeUndo(execution.undo) },
     ];
     const extendsHead = at.reverted.length === 0 && at.branch.length === 0;
@@ -755,7 +755,7 @@ export class Chain implements Startable {
   #genesisWrites(block: Block, writes: readonly StateEntry[]): ChainWrite[] {
     return [
       { kind: 'meta', name: 'genesisHash', value: block.hash },
-      { kind: 'block', hash: block.hash, bytes: block.bytes, meta: { height: 0, parent: block.header.parent, score: 0n } },
+      { kind: 'block', hash: block.hash, bytes: block.bytes, header: block.headerBytes, meta: { height: 0, parent: block.header.parent, score: 0n } },
       { kind: 'canonical', height: 0, hash: block.hash },
       ...writes.map((w): ChainWrite => ({ kind: 'state', key: w.key, value: w.value })),
       { kind: 'head', head: { hash: block.hash, height: 0 } },

@@ -135,14 +135,15 @@ const LIMITS = {
   /**
    * Inbound requests per peer per protocol; over the limit the request is refused and the peer penalized.
    * A 64-block range at 20/s lets a peer sync ~1,280 blocks/s from us (our Syncer paces itself to 16/s).
-   * headers_by_range reads up to 1,024 stored blocks per request (no header index yet), so 2/s keeps what a
-   * peer can make us read near what blocks_by_range allows.
+   * headers_by_range answers 1,024 headers (at most 512 KiB) from the headers kept beside the blocks, two small
+   * reads each (~3 ms); 10/s lets a peer check a trusted checkpoint 10,000 blocks away in about a second, and
+   * is 5 MiB/s at most. (Blocks written before headers were kept apart are read whole instead.)
    */
   requestRate: {
     status: { ratePerSecond: 5, burst: 10 },
     blocks_by_range: { ratePerSecond: 20, burst: 40 },
     block_by_hash: { ratePerSecond: 50, burst: 100 },
-    headers_by_range: { ratePerSecond: 2, burst: 5 },
+    headers_by_range: { ratePerSecond: 10, burst: 20 },
     blob: { ratePerSecond: 10, burst: 20 },
   } satisfies Record<string, RateLimit>,
   /**

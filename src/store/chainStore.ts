@@ -4,6 +4,7 @@ import {
   assertHash,
   blobKey,
   blockKey,
+  headerKey,
   blockMetaKey,
   canonicalHashKey,
   decodeBlockMeta,
@@ -59,6 +60,11 @@ export class KvChainStore implements ChainStore {
   /** A block's bytes as they were written. */
   async getBlock(hash: Uint8Array): Promise<Uint8Array | undefined> {
     return this.#kv.get(blockKey(hash));
+  }
+
+  /** A block's encoded header (a small value, read on the calling thread like the meta). */
+  async getHeader(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.#kv.getNow(headerKey(hash));
   }
 
   /** A block's height, parent and score. */
@@ -169,6 +175,7 @@ function appendOps(ops: KvOp[], write: ChainWrite, arena: BytesArena): void {
   switch (write.kind) {
     case 'block':
       ops.push(put(blockKey(write.hash, arena), write.bytes, 'block bytes', arena));
+      ops.push(put(headerKey(write.hash, arena), write.header, 'block header', arena));
       ops.push({ type: 'put', key: blockMetaKey(write.hash, arena), value: arena.placeSmall(encodeBlockMeta(write.meta)), placed: true });
       return;
     case 'undo':

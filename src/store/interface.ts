@@ -27,7 +27,8 @@ export type { StateEntry } from '../types/state.ts';
  * and the store applies it as a single atomic batch synced to disk.
  */
 export type ChainWrite =
-  | { readonly kind: 'block'; readonly hash: Uint8Array; readonly bytes: Uint8Array; readonly meta: BlockMeta }
+  /** A block's bytes as received, its encoded header (kept apart for header requests) and its meta. */
+  | { readonly kind: 'block'; readonly hash: Uint8Array; readonly bytes: Uint8Array; readonly header: Uint8Array; readonly meta: BlockMeta }
   /** Prior values of every state key a block wrote, opaque to the store; `undo: null` deletes it. */
   | { readonly kind: 'undo'; readonly hash: Uint8Array; readonly undo: Uint8Array | null }
   /** Canonical chain index: height -> hash, or `hash: null` to drop a height after a reorg to a shorter chain. */
@@ -60,6 +61,8 @@ export interface ChainStore extends Startable {
   getMeta(name: MetaName): Promise<Uint8Array | undefined>;
   getBlock(hash: Uint8Array): Promise<Uint8Array | undefined>;
   getBlockMeta(hash: Uint8Array): Promise<BlockMeta | undefined>;
+  /** A block's encoded header; undefined if unknown, or written before headers were kept apart (read the block then). */
+  getHeader(hash: Uint8Array): Promise<Uint8Array | undefined>;
   getUndo(hash: Uint8Array): Promise<Uint8Array | undefined>;
   getCanonicalHash(height: number): Promise<Uint8Array | undefined>;
   getTxLocation(txId: Uint8Array): Promise<TxLocation | undefined>;

@@ -26,6 +26,11 @@ export const KeyPrefix = {
   Blob: 0x08,
   /** index key (opaque to the store, see chain/indexer.ts) -> value: node-local query indexes, not consensus */
   Index: 0x09,
+  /**
+   * block hash (32) -> the block's encoded header, written with the block: headers_by_range answers from these
+   * instead of reading whole blocks. Datadirs written before it have none; readers fall back to the block.
+   */
+  Header: 0x0a,
 } as const;
 export type KeyPrefix = (typeof KeyPrefix)[keyof typeof KeyPrefix];
 
@@ -52,6 +57,11 @@ export function metaKey(name: MetaName): Uint8Array {
 /** Key of a block's bytes. */
 export function blockKey(hash: Uint8Array, arena?: BytesArena): Uint8Array {
   return hashKey(KeyPrefix.Block, hash, 'block hash', arena);
+}
+
+/** Key of a block's encoded header. */
+export function headerKey(hash: Uint8Array, arena?: BytesArena): Uint8Array {
+  return hashKey(KeyPrefix.Header, hash, 'block hash', arena);
 }
 
 /** Key of a block's BlockMeta. */

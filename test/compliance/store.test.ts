@@ -74,11 +74,12 @@ function everyKindOfWrite(): ChainWrite[] {
   return [
     { kind: 'meta', name: 'genesisHash', value: hash(0xaa) },
     { kind: 'meta', name: 'schemaVersion', value: bytes(0, 0, 0, 1) },
-    { kind: 'block', hash: hash(1), bytes: bytes(9, 8, 7), meta: { height: 0, parent: hash(0), score: 0n } },
+    { kind: 'block', hash: hash(1), bytes: bytes(9, 8, 7), header: bytes(9), meta: { height: 0, parent: hash(0), score: 0n } },
     {
       kind: 'block',
       hash: hash(2),
       bytes: new Uint8Array(100_000).fill(5),
+      header: new Uint8Array(512).fill(6),
       meta: { height: 0xffff_ffff, parent: hash(1), score: (1n << 256n) - 1n },
     },
     { kind: 'undo', hash: hash(2), undo: bytes(1, 2, 3) },
@@ -96,6 +97,9 @@ async function expectEveryKindOfWrite(store: ChainStore): Promise<void> {
   expect(await store.getMeta('schemaVersion')).toEqual(bytes(0, 0, 0, 1));
   expect(await store.getBlock(hash(1))).toEqual(bytes(9, 8, 7));
   expect(await store.getBlock(hash(2))).toEqual(new Uint8Array(100_000).fill(5));
+  expect(await store.getHeader(hash(1))).toEqual(bytes(9));
+  expect(await store.getHeader(hash(2))).toEqual(new Uint8Array(512).fill(6));
+  expect(await store.getHeader(hash(3))).toBeUndefined();
   expect(await store.getBlockMeta(hash(1))).toEqual({ height: 0, parent: hash(0), score: 0n });
   expect(await store.getBlockMeta(hash(2))).toEqual({ height: 0xffff_ffff, parent: hash(1), score: (1n << 256n) - 1n });
   expect(await store.getUndo(hash(2))).toEqual(bytes(1, 2, 3));
@@ -185,7 +189,7 @@ function storeCompliance(backend: Backend): void {
       const key = bytes(4);
       await store.write([
         { kind: 'state', key, value },
-        { kind: 'block', hash: hash(1), bytes: value, meta: { height: 1, parent: hash(0), score: 1n } },
+        { kind: 'block', hash: hash(1), bytes: value, header: bytes(7), meta: { height: 1, parent: hash(0), score: 1n } },
       ]);
       // Mutating what was written must not reach the store.
       value[0] = 99;
@@ -251,16 +255,17 @@ function storeCompliance(backend: Backend): void {
     it('refuses a whole write list when a later write is malformed', async () => {
       const valid: ChainWrite[] = [
         { kind: 'state', key: bytes(1), value: bytes(1) },
-        { kind: 'block', hash: hash(1), bytes: bytes(1), meta: { height: 1, parent: hash(0), score: 1n } },
+        { kind: 'block', hash: hash(1), bytes: bytes(1), header: bytes(2), meta: { height: 1, parent: hash(0), score: 1n } },
         { kind: 'head', head: { hash: hash(1), height: 1 } },
       ];
       const malformed: Array<[string, ChainWrite]> = [
         ['over-long state key', { kind: 'state', key: new Uint8Array(MAX_KEY_BYTES), value: bytes(1) }],
         ['state value not a Uint8Array', { kind: 'state', key: bytes(2), value: 'x' as unknown as Uint8Array }],
         ['state value undefined', { kind: 'state', key: bytes(2), value: undefined as unknown as null }],
-        ['short block hash', { kind: 'block', hash: hash(1).subarray(1), bytes: bytes(1), meta: { height: 1, parent: hash(0), score: 1n } }],
-        ['negative score', { kind: 'block', hash: hash(3), bytes: bytes(1), meta: { height: 1, parent: hash(0), score: -1n } }],
-        ['score of 2^256', { kind: 'block', hash: hash(3), bytes: bytes(1), meta: { height: 1, parent: hash(0), score: 1n << 256n } }],
+        ['short block hash', { kind: 'block', hash: hash(1).subarray(1), bytes: bytes(1), header: bytes(2), meta: { height: 1, parent: hash(0), score: 1n } }],
+        ['block header not a Uint8Array', { kind: 'block', hash: hash(3), bytes: bytes(1), header: [1] as unknown as Uint8Array, meta: { height: 1, parent: hash(0), score: 1n } }],
+        ['negative score', { kind: 'block', hash: hash(3), bytes: bytes(1), header: bytes(2), meta: { height: 1, parent: hash(0), score: -1n } }],
+        ['score of 2^256', { kind: 'block', hash: hash(3), bytes: bytes(1), header: bytes(2), meta: { height: 1, parent: hash(0), score: 1n << 256n } }],
         ['fractional height', { kind: 'canonical', height: 1.5, hash: hash(1) }],
         ['height of 2^32', { kind: 'head', head: { hash: hash(1), height: 2 ** 32 } }],
         ['short canonical hash', { kind: 'canonical', height: 1, hash: bytes(1) }],

@@ -53,6 +53,7 @@ export async function checkDatadir(datadir: string, ref: ReferenceChain, options
     // Exactly the blocks 0..h, each once, with its meta and (after genesis) its undo record.
     expect(await count(KeyPrefix.Block)).toBe(h + 1);
     expect(await count(KeyPrefix.BlockMeta)).toBe(h + 1);
+    expect(await count(KeyPrefix.Header)).toBe(h + 1);
     expect(await count(KeyPrefix.Undo)).toBe(h);
     expect(await count(KeyPrefix.CanonicalHash)).toBe(h + 1);
     for (let i = 0; i <= last; i++) {

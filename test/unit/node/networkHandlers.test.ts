@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MEMPOOL_OPTIONS, Mempool } from '../../../src/chain/mempool.ts';
 import { SignatureCache } from '../../../src/chain/signatureVerifier.ts';
 import { EvidenceReporter, VotePool } from '../../../src/chain/votes.ts';
@@ -129,5 +129,22 @@ describe('gossip validation', () => {
     expect((await handlers.blocksByRange(1, 10)).map(toHex)).toEqual(blocks.map((b) => toHex(b.bytes)));
     expect(await handlers.blocksByRange(5, 10)).toEqual([]);
     expect(toHex((await handlers.blockByHash(blocks[0]!.hash))!)).toEqual(toHex(blocks[0]!.bytes));
+  });
+
+  it('answers header ranges from the headers kept beside the blocks, and from the blocks in a datadir that has none', async () => {
+    const { tc, handlers } = await setup();
+    const blocks = [nextBlock(tc)];
+    await tc.chain.importBlock(blocks[0]!.bytes);
+    blocks.push(nextBlock(tc));
+    await tc.chain.importBlock(blocks[1]!.bytes);
+    const expected = blocks.map((b) => toHex(b.headerBytes));
+    const getBlock = vi.spyOn(tc.store, 'getBlock');
+    expect((await handlers.headersByRange(1, 10)).map(toHex)).toEqual(expected);
+    expect(getBlock).not.toHaveBeenCalled();
+    expect(await handlers.headersByRange(3, 10)).toEqual([]);
+    // A datadir written before headers were kept apart: the same answer, read from the blocks.
+    vi.spyOn(tc.store, 'getHeader').mockResolvedValue(undefined);
+    expect((await handlers.headersByRange(1, 10)).map(toHex)).toEqual(expected);
+    expect(getBlock).toHaveBeenCalledTimes(2);
   });
 });

@@ -71,6 +71,7 @@ const writeArb: fc.Arbitrary<ChainWrite> = fc.oneof(
     kind: fc.constant('block' as const),
     hash: hashArb,
     bytes: valueArb,
+    header: valueArb,
     meta: fc.record({ height: fc.nat(), parent: hashArb, score: fc.bigInt({ min: 0n, max: 2n ** 80n }) }),
   }),
 );

@@ -33,7 +33,7 @@ describe.each([
   const hash = (n: number): Uint8Array => new Uint8Array(32).fill(n);
   // Keys and values of every size class: the LevelDB backend copies the small ones into one buffer.
   const writes = (n: number): ChainWrite[] => [
-    { kind: 'block', hash: hash(n), bytes: new Uint8Array(500).fill(n), meta: { height: n, parent: hash(n - 1), score: BigInt(n) } },
+    { kind: 'block', hash: hash(n), bytes: new Uint8Array(500).fill(n), header: new Uint8Array(200).fill(n), meta: { height: n, parent: hash(n - 1), score: BigInt(n) } },
     ...Array.from({ length: 50 }, (_, i): ChainWrite => ({ kind: 'state', key: new Uint8Array([n, i, ...new Uint8Array(i)]), value: new Uint8Array(i * 3).fill(i) })),
     { kind: 'state', key: new Uint8Array([n, 0xff]), value: null },
     { kind: 'tx', txId: hash(100 + n), location: { blockHash: hash(n), height: n, index: 3 } },
