@@ -42,7 +42,7 @@ export function policyContextFromState(
   return new StatePolicyContext(state, record, request, at, memo);
 }
 
-/** One object per decision, its lookups methods: a block makes a decision for most of its transactions. */
+/** One object per decision, the lookups its methods (no closures): a block decides for most of its transactions. */
 class StatePolicyContext implements PolicyContext {
   readonly requester: string;
   readonly owner: string;

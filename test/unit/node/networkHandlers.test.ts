@@ -119,12 +119,18 @@ describe('gossip validation', () => {
     expect(await handlers.onGossip('block', forged.bytes, 'p3')).toBe('reject');
   });
 
+  /** A chain with two blocks on genesis, imported one after the other. */
+  async function withTwoBlocks() {
+    const ctx = await setup();
+    const blocks = [nextBlock(ctx.tc)];
+    await ctx.tc.chain.importBlock(blocks[0]!.bytes);
+    blocks.push(nextBlock(ctx.tc));
+    await ctx.tc.chain.importBlock(blocks[1]!.bytes);
+    return { ...ctx, blocks };
+  }
+
   it('answers status and block ranges from the chain', async () => {
-    const { tc, handlers } = await setup();
-    const blocks = [nextBlock(tc)];
-    await tc.chain.importBlock(blocks[0]!.bytes);
-    blocks.push(nextBlock(tc));
-    await tc.chain.importBlock(blocks[1]!.bytes);
+    const { tc, handlers, blocks } = await withTwoBlocks();
     expect(handlers.status()).toMatchObject({ headHeight: 2, headHash: blocks[1]!.hash, finalizedHeight: 0, genesisHash: tc.chain.genesisHash });
     expect((await handlers.blocksByRange(1, 10)).map(toHex)).toEqual(blocks.map((b) => toHex(b.bytes)));
     expect(await handlers.blocksByRange(5, 10)).toEqual([]);
@@ -132,11 +138,7 @@ describe('gossip validation', () => {
   });
 
   it('answers header ranges from the headers kept beside the blocks, and from the blocks in a datadir that has none', async () => {
-    const { tc, handlers } = await setup();
-    const blocks = [nextBlock(tc)];
-    await tc.chain.importBlock(blocks[0]!.bytes);
-    blocks.push(nextBlock(tc));
-    await tc.chain.importBlock(blocks[1]!.bytes);
+    const { tc, handlers, blocks } = await withTwoBlocks();
     const expected = blocks.map((b) => toHex(b.headerBytes));
     const getBlock = vi.spyOn(tc.store, 'getBlock');
     expect((await handlers.headersByRange(1, 10)).map(toHex)).toEqual(expected);
