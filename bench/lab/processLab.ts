@@ -48,6 +48,7 @@ import { clockTicksPerSecond, LAB_STAKE, labPost, readNodeLog, sampleProcesses, 
 import { LabObserver, wallNow } from './processObserver.ts';
 import { LabUploader, UPLOAD_MODES, type UploadFigures, type UploadMode } from './processUploads.ts';
 import { generateLabWorkload, type LabTx, type LabWorkload } from './processWorkload.ts';
+import { DEFAULT_SIM_CONFIG, simulate, type LatencySummary, type SimConfig } from './sim.ts';
 import { runDirName, runMetadata, writeRunOutputs, type RunMetadata } from './output.ts';
 import { charts, csvTables, summaryTable, warnings } from './processReport.ts';
 
@@ -75,6 +76,40 @@ export interface ProcessLabOptions {
   readonly keepLogs: boolean;
   /** Where the clients' ciphertexts and envelopes go (processUploads.ts). */
   readonly uploads: UploadMode;
+}
+
+/** What the simulator gives for a run's settings: its latency and stale figures beside the measured ones. */
+export interface SimulatorCheck {
+  readonly config: SimConfig;
+  readonly includedMs: { readonly p50: number; readonly p95: number; readonly p99: number };
+  readonly finalMs: { readonly p50: number; readonly p95: number; readonly p99: number };
+  readonly staleRate: number;
+}
+
+/** Simulated seconds per check: ten minutes keeps the percentiles steady and costs well under a second. */
+const SIM_CHECK_SECONDS = 600;
+
+/**
+ * The simulator on a process run's settings (engine, nodes, slot or target interval, load, confirmations, equal
+ * shares, full mesh), its one-hop delay the run's measured propagation p50 (first node to each other), which
+ * holds the network and each node's validation time.
+ */
+export function simulatorCheck(options: ProcessLabOptions, engine: LabEngine, nodes: number, propagationMs: number | null): SimulatorCheck {
+  const config: SimConfig = {
+    ...DEFAULT_SIM_CONFIG,
+    engine,
+    seed: options.seed,
+    nodes,
+    delayMs: propagationMs !== null && Number.isFinite(propagationMs) ? Math.max(0, propagationMs) : 0,
+    slotMs: options.slotMs,
+    intervalMs: options.powTargetMs,
+    durationMs: SIM_CHECK_SECONDS * 1000,
+    loadTps: options.load,
+    confirmations: options.confirmations,
+  };
+  const r = simulate(config);
+  const trio = (s: LatencySummary) => ({ p50: s.p50Ms, p95: s.p95Ms, p99: s.p99Ms });
+  return { config, includedMs: trio(r.txs.inclusion), finalMs: trio(r.txs.finality), staleRate: r.staleRate };
 }
 
 export const PROCESS_LAB_USAGE =
@@ -202,6 +237,8 @@ export interface LabRunReport {
   readonly uploads: Omit<UploadFigures, 'lag'> & { readonly lagMs: { readonly setup: Summary; readonly main: Summary; readonly saturation: Summary | null } };
   /** Peers banned by a node during the run (from the nodes' logs): honest nodes should never ban each other. */
   readonly bans: number;
+  /** The simulator (sim.ts) on this run's settings, with the measured propagation as its delay: a check of its model. */
+  readonly simulated: SimulatorCheck;
   /** What the nodes themselves report, beside the lab's own figures. */
   readonly nodeReported: {
     /** medchain_reorgs_total per node (/metrics), over the whole run. */
@@ -543,6 +580,7 @@ async function runOne(options: ProcessLabOptions, workload: LabWorkload, engine:
           saturation: saturationWindow === null ? null : summarize(uploads.lag.filter((l) => l.at >= saturationWindow.start && l.at < saturationWindow.end).map((l) => l.ms)),
         },
       },
+      simulated: simulatorCheck(options, engine, nodes.length, propagationFigures.toEachMs.p50),
       bans: Object.entries(sum(logs.map((l) => l.warnings)))
         .filter(([msg]) => msg.startsWith('peer banned'))
         .reduce((s, [, n]) => s + n, 0),

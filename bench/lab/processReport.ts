@@ -44,6 +44,9 @@ function tableRows(runs: readonly LabRunReport[]): [string, string[]][] {
     ['blob uploads stored / refused', each((r) => `${r.uploads.stored} / ${Object.values(r.uploads.refused).reduce((s, n) => s + n, 0)}`)],
     ['upload lag behind block p50/p90 (ms)', each((r) => duo(r.uploads.lagMs.main))],
     ['peer bans (must be 0)', each((r) => String(r.bans))],
+    ['simulator, same settings: included p50/p95/p99', each((r) => `${ms(r.simulated.includedMs.p50)} / ${ms(r.simulated.includedMs.p95)} / ${ms(r.simulated.includedMs.p99)}`)],
+    ['simulator, same settings: final p50/p95/p99', each((r) => `${ms(r.simulated.finalMs.p50)} / ${ms(r.simulated.finalMs.p95)} / ${ms(r.simulated.finalMs.p99)}`)],
+    ['simulator, same settings: stale rate', each((r) => pct(r.simulated.staleRate))],
   ];
 }
 

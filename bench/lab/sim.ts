@@ -29,7 +29,8 @@
  * - Transactions are submitted as a Poisson process at `loadTps` at uniformly random nodes and gossiped with
  *   the same delay model (on a graph: hop count times delay + validation, plus a jitter draw per hop). A
  *   producer includes, oldest first, up to maxBlockTxs transactions that have reached it and are not already
- *   in the chain it builds on.
+ *   in the chain it builds on: by its slot's start (PoS), or by the time it took the head it mined on (PoW:
+ *   production builds a block when its head changes and mines it unchanged).
  */
 import { proposerForSlot } from '../../src/consensus/pos/posEngine.ts';
 import type { Validator } from '../../src/state/stateValues.ts';
@@ -676,6 +677,8 @@ class Simulation {
 
   // Nodes
   readonly #head: Int32Array;
+  /** When each node took its current head: a PoW miner builds its block then and mines it unchanged. */
+  readonly #headSince: Float64Array;
   readonly #waiting: (Map<number, number[]> | undefined)[];
 
   // Transactions
@@ -716,6 +719,7 @@ class Simulation {
     this.#covered = new Uint32Array(this.#pos ? 1024 * this.#words : 0);
     for (let i = 0; i < n; i++) this.#has[i >>> 5]! |= 1 << (i & 31);
     this.#head = new Int32Array(n);
+    this.#headSince = new Float64Array(n);
     this.#waiting = new Array<Map<number, number[]> | undefined>(n).fill(undefined);
     this.#delayUs = Math.round(c.delayMs * US);
     this.#validationUs = Math.round(c.validationMs * US);
@@ -878,7 +882,9 @@ class Simulation {
     const b = this.#newBlock(parent, producer, time);
     if (this.#c.loadTps > 0) {
       this.#generateTxs(time);
-      this.#selectTxs(b, producer, time, parent);
+      // PoS builds at the slot's start; a PoW miner found this block on the template it built when it took its
+      // head (production rebuilds only on a new head), so a transaction that reached it since waits a block more.
+      this.#selectTxs(b, producer, this.#pos ? time : this.#headSince[producer]!, parent);
     }
     this.#has[b * this.#words + (producer >>> 5)]! |= 1 << (producer & 31);
     if (producer === 0) this.#observerHas(b, time);
@@ -937,6 +943,7 @@ class Simulation {
       this.#reorgDepths.set(depth, (this.#reorgDepths.get(depth) ?? 0) + 1);
     }
     this.#head[node] = block;
+    this.#headSince[node] = time;
     if (this.#pos) this.#sendVote(node, block, time);
   }
 
@@ -1140,6 +1147,7 @@ class Simulation {
       const current = head[i]!;
       if (current === parent) {
         head[i] = block;
+        this.#headSince[i] = f.time;
         if (this.#pos) this.#sendVote(i, block, f.time);
       } else if (height > this.#height[current]!) {
         this.#adopt(i, block, f.time);

@@ -29,7 +29,7 @@ import {
   type LabBlock,
   type LabRecording,
 } from '../../../bench/lab/processAnalysis.ts';
-import { parseProcessLabArgs, runProcessLab } from '../../../bench/lab/processLab.ts';
+import { parseProcessLabArgs, runProcessLab, simulatorCheck } from '../../../bench/lab/processLab.ts';
 import { labGenesis, readNodeLog } from '../../../bench/lab/processNetwork.ts';
 import { generateLabWorkload, seededBytes } from '../../../bench/lab/processWorkload.ts';
 import { mulberry32 } from '../../helpers/process.ts';
@@ -313,5 +313,28 @@ describe('the lab runs on the production node', () => {
     expect(run.uploads.stored).toBeGreaterThan(0);
     expect(run.uploads.refused).toEqual({});
     expect(run.bans).toBe(0);
+    // The simulator ran on the same settings, its delay the propagation this run measured.
+    expect(run.simulated.config).toMatchObject({ engine: 'pos', nodes: 2, slotMs: 500, loadTps: 20, delayMs: run.main.propagation.toEachMs.p50 });
+    expect(run.simulated.finalMs.p50).toBeGreaterThan(run.simulated.includedMs.p50);
   }, 60_000);
+});
+
+describe('the simulator check beside a process run', () => {
+  const options = parseProcessLabArgs(['--nodes', '4', '--load', '50', '--slot-ms', '1000', '--pow-target-ms', '500', '--confirmations', '6'], OUT);
+
+  it('gives PoS finality a slot after the next block, as 4 real nodes measured (2,518 ms p50 on 2026-11-25)', () => {
+    const check = simulatorCheck(options, 'pos', 4, 1);
+    expect(check.config).toMatchObject({ engine: 'pos', nodes: 4, delayMs: 1, slotMs: 1000, loadTps: 50, seed: options.seed });
+    expect(Math.abs(check.includedMs.p50 - 500)).toBeLessThan(50);
+    expect(Math.abs(check.finalMs.p50 - 2500)).toBeLessThan(50);
+    expect(check.staleRate).toBe(0);
+  });
+
+  it('gives PoW finality k confirmations after inclusion, and no delay when propagation was not measured', () => {
+    const check = simulatorCheck(options, 'pow', 4, null);
+    expect(check.config).toMatchObject({ engine: 'pow', delayMs: 0, intervalMs: 500, confirmations: 6 });
+    // Six more blocks at a 500 ms target: about 3 s after inclusion at the median.
+    expect(check.finalMs.p50 - check.includedMs.p50).toBeGreaterThan(2000);
+    expect(check.finalMs.p50 - check.includedMs.p50).toBeLessThan(4000);
+  });
 });
