@@ -11,7 +11,7 @@ import type { LabRunReport, ProcessLabResult } from './processLab.ts';
 const ms = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1));
 const pct = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(digits)} %`);
 const num = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
-const trio = (s: Summary): string => `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}`;
+const trio = (s: Pick<Summary, 'p50' | 'p95' | 'p99'>): string => `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}`;
 const duo = (s: Summary): string => `${ms(s.p50)} / ${ms(s.p90)}`;
 const counts = (r: Readonly<Record<string, number>>): string => {
   const entries = Object.entries(r);
@@ -44,8 +44,8 @@ function tableRows(runs: readonly LabRunReport[]): [string, string[]][] {
     ['blob uploads stored / refused', each((r) => `${r.uploads.stored} / ${Object.values(r.uploads.refused).reduce((s, n) => s + n, 0)}`)],
     ['upload lag behind block p50/p90 (ms)', each((r) => duo(r.uploads.lagMs.main))],
     ['peer bans (must be 0)', each((r) => String(r.bans))],
-    ['simulator, same settings: included p50/p95/p99', each((r) => `${ms(r.simulated.includedMs.p50)} / ${ms(r.simulated.includedMs.p95)} / ${ms(r.simulated.includedMs.p99)}`)],
-    ['simulator, same settings: final p50/p95/p99', each((r) => `${ms(r.simulated.finalMs.p50)} / ${ms(r.simulated.finalMs.p95)} / ${ms(r.simulated.finalMs.p99)}`)],
+    ['simulator, same settings: included p50/p95/p99', each((r) => trio(r.simulated.includedMs))],
+    ['simulator, same settings: final p50/p95/p99', each((r) => trio(r.simulated.finalMs))],
     ['simulator, same settings: stale rate', each((r) => pct(r.simulated.staleRate))],
   ];
 }

@@ -167,39 +167,38 @@ export function createNetworkHandlers(w: NetworkWiring): NetworkHandlers {
   };
 }
 
-/** The canonical blocks' bytes from height `start`, `count` at most, stopping at the head (or a gap). */
-async function canonicalBlocks(chain: Chain, start: number, count: number): Promise<Uint8Array[]> {
+/**
+ * What `read` gives for each canonical block from height `start`, `count` at most, stopping at the head or at
+ * the first height it has nothing for (a gap).
+ */
+async function canonicalRange(chain: Chain, start: number, count: number, read: (hash: Uint8Array) => Promise<Uint8Array | undefined>): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   const last = Math.min(start + count - 1, chain.head.header.height);
   for (let height = start; height <= last; height++) {
     const hash = await chain.store.getCanonicalHash(height);
-    const bytes = hash === undefined ? undefined : await chain.store.getBlock(hash);
-    if (bytes === undefined) break;
-    out.push(bytes);
+    const value = hash === undefined ? undefined : await read(hash);
+    if (value === undefined) break;
+    out.push(value);
   }
   return out;
 }
 
+/** The canonical blocks' bytes from height `start`. */
+function canonicalBlocks(chain: Chain, start: number, count: number): Promise<Uint8Array[]> {
+  return canonicalRange(chain, start, count, (hash) => chain.store.getBlock(hash));
+}
+
 /**
- * The canonical headers from height `start`, `count` at most, stopping at the head (or a gap). Each is read from
- * the header kept beside its block (two small reads, no block read or decode); a block written before headers
- * were kept apart is read and its header taken from it.
+ * The canonical headers from height `start`, each read from the header kept beside its block (a small read, no
+ * block read or decode); a block written before headers were kept apart is read and its header taken from it.
  */
-async function canonicalHeaders(chain: Chain, start: number, count: number): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
-  const last = Math.min(start + count - 1, chain.head.header.height);
-  for (let height = start; height <= last; height++) {
-    const hash = await chain.store.getCanonicalHash(height);
-    if (hash === undefined) break;
-    let header = await chain.store.getHeader(hash);
-    if (header === undefined) {
-      const bytes = await chain.store.getBlock(hash);
-      if (bytes === undefined) break;
-      header = decodeBlockHeader(bytes).headerBytes;
-    }
-    out.push(header);
-  }
-  return out;
+function canonicalHeaders(chain: Chain, start: number, count: number): Promise<Uint8Array[]> {
+  return canonicalRange(chain, start, count, async (hash) => {
+    const header = await chain.store.getHeader(hash);
+    if (header !== undefined) return header;
+    const bytes = await chain.store.getBlock(hash);
+    return bytes === undefined ? undefined : decodeBlockHeader(bytes).headerBytes;
+  });
 }
 
 /** Submits a vote from RPC: the vote pool's verdict as a mempool-style error (so tx_submit reports it). */
