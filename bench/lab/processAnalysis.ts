@@ -276,6 +276,37 @@ export function staleRate(rec: LabRecording, window: LabWindow): StaleFigures {
   return { produced, stale, rate: produced === 0 ? null : stale / produced, staleSeenAsHead, unsettled };
 }
 
+export interface IntervalFigures {
+  /** Between consecutive canonical blocks' production, as their producers logged it (ms). */
+  readonly ms: Summary;
+  /** Standard deviation / mean: 1 for exponential intervals (PoW at a fixed difficulty), 0 for exact slots. */
+  readonly cv: number | null;
+}
+
+/**
+ * Canonical block intervals: for each settled canonical block produced in the window whose parent's production
+ * was also logged, the time between the two. The producers' log times are when each block was found (PoW) or
+ * built (PoS), which header times are not: a PoW header carries the time its template was built.
+ */
+export function blockIntervals(rec: LabRecording, window: LabWindow): IntervalFigures {
+  const producedAt = new Map<number, number>();
+  for (const p of rec.produced) {
+    // A block logged more than once (a node that restarted) counts its last log.
+    if (rec.canonical[p.height]?.startsWith(p.hashPrefix) === true) producedAt.set(p.height, Math.max(p.at, producedAt.get(p.height) ?? -Infinity));
+  }
+  const gaps: number[] = [];
+  for (let height = 2; height < rec.canonical.length; height++) {
+    const end = producedAt.get(height);
+    const start = producedAt.get(height - 1);
+    if (end === undefined || start === undefined || !inWindow(end, window)) continue;
+    gaps.push(end - start);
+  }
+  const ms = summarize(gaps);
+  const mean = ms.mean;
+  const cv = mean === null || mean <= 0 || gaps.length < 2 ? null : Math.sqrt(gaps.reduce((s, g) => s + (g - mean) ** 2, 0) / gaps.length) / mean;
+  return { ms, cv };
+}
+
 export interface ReorgFigures {
   readonly count: number;
   /** depth -> reorgs of that depth. */

@@ -18,6 +18,7 @@ import { MAX_ADDED_DELAY_MS } from '../../src/node/addedDelay.ts';
 import type { NetNode } from '../../test/helpers/network.ts';
 import { killAll, rpcResult, sleep, type RpcResponse } from '../../test/helpers/process.ts';
 import {
+  blockIntervals,
   fairness,
   indexCanonical,
   latencies,
@@ -28,6 +29,7 @@ import {
   staleRate,
   throughput,
   type FairnessFigures,
+  type IntervalFigures,
   type LabBlock,
   type LabPhase,
   type LabRecording,
@@ -44,7 +46,7 @@ import {
   type ThroughputFigures,
   summarize,
 } from './processAnalysis.ts';
-import { clockTicksPerSecond, LAB_STAKE, labPost, readNodeLog, sampleProcesses, scrapeReorgCounter, startLabNetwork, waitMeshed, type LabNetwork } from './processNetwork.ts';
+import { clockTicksPerSecond, LAB_RETARGET_WINDOW, LAB_STAKE, labPost, readNodeLog, sampleProcesses, scrapeReorgCounter, startLabNetwork, waitMeshed, type LabNetwork } from './processNetwork.ts';
 import { LabObserver, wallNow } from './processObserver.ts';
 import { LabUploader, UPLOAD_MODES, type UploadFigures, type UploadMode } from './processUploads.ts';
 import { generateLabWorkload, type LabTx, type LabWorkload } from './processWorkload.ts';
@@ -84,6 +86,9 @@ export interface SimulatorCheck {
   readonly includedMs: { readonly p50: number; readonly p95: number; readonly p99: number };
   readonly finalMs: { readonly p50: number; readonly p95: number; readonly p99: number };
   readonly staleRate: number;
+  /** Between consecutive canonical blocks; `intervalCv` = standard deviation / mean. */
+  readonly intervalMs: { readonly p50: number; readonly p95: number; readonly p99: number };
+  readonly intervalCv: number | null;
 }
 
 /** Simulated seconds per check: ten minutes keeps the percentiles steady and costs well under a second. */
@@ -103,13 +108,22 @@ export function simulatorCheck(options: ProcessLabOptions, engine: LabEngine, no
     delayMs: propagationMs !== null && Number.isFinite(propagationMs) ? Math.max(0, propagationMs) : 0,
     slotMs: options.slotMs,
     intervalMs: options.powTargetMs,
+    // The lab's nodes retarget every block; so does the simulator here.
+    retargetWindow: LAB_RETARGET_WINDOW,
     durationMs: SIM_CHECK_SECONDS * 1000,
     loadTps: options.load,
     confirmations: options.confirmations,
   };
   const r = simulate(config);
   const trio = (s: LatencySummary) => ({ p50: s.p50Ms, p95: s.p95Ms, p99: s.p99Ms });
-  return { config, includedMs: trio(r.txs.inclusion), finalMs: trio(r.txs.finality), staleRate: r.staleRate };
+  return {
+    config,
+    includedMs: trio(r.txs.inclusion),
+    finalMs: trio(r.txs.finality),
+    staleRate: r.staleRate,
+    intervalMs: trio(r.blockIntervals.ms),
+    intervalCv: r.blockIntervals.cv,
+  };
 }
 
 export const PROCESS_LAB_USAGE =
@@ -222,6 +236,7 @@ export interface LabRunReport {
     readonly propagation: Omit<PropagationFigures, 'toEachSamples'>;
     readonly fairness: FairnessFigures & { readonly basis: string };
     readonly missedSlots: MissedSlotFigures | null;
+    readonly blockIntervals: IntervalFigures;
   };
   readonly saturation: {
     readonly offeredLoad: number;
@@ -557,6 +572,7 @@ async function runOne(options: ProcessLabOptions, workload: LabWorkload, engine:
         propagation: propagationFigures,
         fairness: { ...fairness(recording, mainWindow, expected, index), basis: engine === 'pos' ? 'stake (equal)' : 'CPU time in the window (hash power proxy)' },
         missedSlots: missedSlots(recording, mainWindow, index),
+        blockIntervals: blockIntervals(recording, mainWindow),
       },
       saturation:
         saturationWindow === null

@@ -37,10 +37,13 @@ export interface LabNetwork {
   close(): Promise<void>;
 }
 
+/** The lab's PoW retarget: an EMA over this many blocks (the simulator check uses the same). */
+export const LAB_RETARGET_WINDOW = 8;
+
 /** PoW parameters of the integration tests' networks, aimed at `targetMs`. */
 export function powConsensus(targetMs: number): Record<string, unknown> {
   // The helper's difficulty suits POW_TARGET_MS; scale it so the first blocks come near the target.
-  return { engine: 'pow', targetBlockMs: targetMs, initialDifficulty: Math.max(1000, Math.round((500_000 * targetMs) / POW_TARGET_MS)), minDifficulty: 1000, retargetWindow: 8 };
+  return { engine: 'pow', targetBlockMs: targetMs, initialDifficulty: Math.max(1000, Math.round((500_000 * targetMs) / POW_TARGET_MS)), minDifficulty: 1000, retargetWindow: LAB_RETARGET_WINDOW };
 }
 
 /** The lab's genesis: its validators as hospitals with equal stake, the workload's patients and doctors as accounts. */

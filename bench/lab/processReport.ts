@@ -37,6 +37,7 @@ function tableRows(runs: readonly LabRunReport[]): [string, string[]][] {
     ['propagation first -> last p50/p90 (ms)', each((r) => duo(r.main.propagation.toLastMs))],
     ['blocks per node (canonical)', each((r) => r.main.fairness.blocks.join(' '))],
     ['fairness: Jain index / max |share - expected|', each((r) => `${num(r.main.fairness.jain, 3)} / ${pct(r.main.fairness.maxDeviation)}`)],
+    ['block interval p50/p95/p99 (ms), cv', each((r) => `${trio(r.main.blockIntervals.ms)}, ${num(r.main.blockIntervals.cv, 2)}`)],
     ['missed slots (of slots)', each((r) => (r.main.missedSlots === null ? 'n/a (PoW)' : `${r.main.missedSlots.missed} of ${r.main.missedSlots.slots}`))],
     ['CPU per node (% of a core)', each((r) => r.resources.map((x) => (x.main === null ? '?' : x.main.cpuPercent.toFixed(0))).join(' '))],
     ['RSS per node (MiB)', each((r) => r.resources.map((x) => (x.main === null ? '?' : x.main.rssMiB.toFixed(0))).join(' '))],
@@ -47,6 +48,7 @@ function tableRows(runs: readonly LabRunReport[]): [string, string[]][] {
     ['simulator, same settings: included p50/p95/p99', each((r) => trio(r.simulated.includedMs))],
     ['simulator, same settings: final p50/p95/p99', each((r) => trio(r.simulated.finalMs))],
     ['simulator, same settings: stale rate', each((r) => pct(r.simulated.staleRate))],
+    ['simulator, same settings: block interval p50/p95/p99, cv', each((r) => `${trio(r.simulated.intervalMs)}, ${num(r.simulated.intervalCv, 2)}`)],
   ];
 }
 
@@ -94,7 +96,7 @@ export function csvTables(result: ProcessLabResult): Record<string, { header: st
     'included_p50_ms', 'included_p95_ms', 'included_p99_ms', 'final_p50_ms', 'final_p95_ms', 'final_p99_ms',
     'submitted', 'accepted', 'not_included', 'not_final', 'blocks', 'produced', 'stale', 'stale_rate', 'reorgs', 'max_reorg_depth',
     'propagation_p50_ms', 'propagation_p90_ms', 'propagation_last_p50_ms', 'propagation_last_p90_ms', 'jain', 'max_share_deviation',
-    'slots', 'missed_slots', 'bans', 'uploads_stored', 'uploads_refused', 'wall_s',
+    'slots', 'missed_slots', 'interval_p50_ms', 'interval_p95_ms', 'interval_p99_ms', 'interval_cv', 'bans', 'uploads_stored', 'uploads_refused', 'wall_s',
   ];
   const runsRows = runs.map((r): CsvCell[] => [
     r.engine, r.delayMs, r.nodes, r.main.throughput.offeredTxPerSec, r.main.throughput.includedTxPerSec,
@@ -105,6 +107,7 @@ export function csvTables(result: ProcessLabResult): Record<string, { header: st
     r.main.throughput.blocks, r.main.stale.produced, r.main.stale.stale, r.main.stale.rate, r.main.reorgs.count, r.main.reorgs.maxDepth,
     r.main.propagation.toEachMs.p50, r.main.propagation.toEachMs.p90, r.main.propagation.toLastMs.p50, r.main.propagation.toLastMs.p90,
     r.main.fairness.jain, r.main.fairness.maxDeviation, r.main.missedSlots?.slots, r.main.missedSlots?.missed,
+    r.main.blockIntervals.ms.p50, r.main.blockIntervals.ms.p95, r.main.blockIntervals.ms.p99, r.main.blockIntervals.cv,
     r.bans, r.uploads.stored, Object.values(r.uploads.refused).reduce((s, n) => s + n, 0), r.wallSeconds,
   ]);
   const nodesHeader = ['engine', 'delay_ms', 'node', 'blocks', 'share', 'expected_share', 'slots_drawn', 'slots_missed', 'reorgs', 'cpu_percent', 'rss_mib', 'peak_rss_mib', 'saturation_cpu_percent', 'reorgs_total_metric'];

@@ -58,6 +58,14 @@ export interface SimConfig {
   readonly degree: number;
   /** PoW target block interval. */
   readonly intervalMs: number;
+  /**
+   * PoW: 0 keeps the difficulty fixed (block intervals exponential, as the stale-rate theory assumes); W > 0
+   * retargets every block as production does (src/consensus/pow/powEngine.ts nextDifficulty, an EMA over W
+   * blocks: next = d·(W·T + T − solve)/(W·T), solve clamped to [0, 6T]). The draw of the next block uses the
+   * difficulty on the best chain's tip, which is exact while every miner is on that tip (forks are rare at
+   * small delays).
+   */
+  readonly retargetWindow: number;
   /** PoS slot length. */
   readonly slotMs: number;
   /** PoW: blocks to find; PoS: slots to run. Used when durationMs is 0. */
@@ -85,6 +93,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   validationMs: 0,
   degree: 0,
   intervalMs: 2000,
+  retargetWindow: 0,
   slotMs: 2000,
   blocks: 5000,
   durationMs: 0,
@@ -150,6 +159,8 @@ export interface SimResult {
   };
   /** From a block's production until a node has it, over every other node and every block. */
   readonly propagation: LatencySummary;
+  /** Between consecutive canonical blocks' production (heights 1 to tip − margin); `cv` = standard deviation / mean. */
+  readonly blockIntervals: { readonly ms: LatencySummary; readonly cv: number | null };
   readonly slots: { readonly total: number; readonly missed: number; readonly missedRate: number } | null;
   /** PoS: from a canonical block's production until it is final (as node 0 sees the votes). */
   readonly finality: {
@@ -591,6 +602,7 @@ export function validateSimConfig(c: SimConfig): void {
     need(c.nodes <= MAX_GRAPH_NODES, `a random graph has at most ${MAX_GRAPH_NODES} nodes, got ${c.nodes}`);
   }
   need(Number.isFinite(c.intervalMs) && c.intervalMs >= 1 && c.intervalMs <= 86_400_000, `intervalMs must be from 1 to 86400000, got ${c.intervalMs}`);
+  need(Number.isInteger(c.retargetWindow) && c.retargetWindow >= 0 && c.retargetWindow <= 1_000_000, `retargetWindow must be an integer from 0 (fixed difficulty) to 1000000, got ${c.retargetWindow}`);
   need(Number.isFinite(c.slotMs) && c.slotMs >= 1 && c.slotMs <= 86_400_000, `slotMs must be from 1 to 86400000, got ${c.slotMs}`);
   need(Number.isInteger(c.blocks) && c.blocks >= 1 && c.blocks <= 10_000_000, `blocks must be an integer from 1 to 10000000, got ${c.blocks}`);
   need(Number.isFinite(c.durationMs) && c.durationMs >= 0 && c.durationMs <= 1e12, `durationMs must be from 0 to 1e12, got ${c.durationMs}`);
@@ -662,6 +674,8 @@ class Simulation {
   #height = new Int32Array(1024);
   #producer = new Int32Array(1024).fill(-1);
   #time = new Float64Array(1024);
+  /** PoW: each block's difficulty relative to genesis's (1 throughout at a fixed difficulty). */
+  #difficulty = new Float64Array(1024).fill(1);
   #txStart = new Int32Array(1024);
   #txCount = new Int32Array(1024);
   #voted = new Float64Array(1024);
@@ -814,8 +828,18 @@ class Simulation {
     return Math.min(this.#queue.topKey(), this.#votes.topTime() * 4 + PRIO_VOTE);
   }
 
-  #blockGap(): number {
-    return Math.round(-Math.log(1 - this.#blockRandom()) * this.#c.intervalMs * US);
+  /** Time to the next PoW block at `difficulty` (relative to genesis's): exponential, mean T × difficulty. */
+  #blockGap(difficulty = 1): number {
+    return Math.round(-Math.log(1 - this.#blockRandom()) * this.#c.intervalMs * difficulty * US);
+  }
+
+  /** The difficulty of a child of `parent`: production's per-block retarget, or fixed. */
+  #retarget(parent: number): number {
+    const w = this.#c.retargetWindow;
+    const grandparent = this.#parent[parent]!;
+    // As production: the first block after genesis keeps the initial difficulty.
+    if (w === 0 || grandparent < 0) return this.#difficulty[parent]!;
+    return retargetDifficulty(this.#difficulty[parent]!, (this.#time[parent]! - this.#time[grandparent]!) / US, this.#c.intervalMs, w);
   }
 
   #powFind(time: number): void {
@@ -831,7 +855,8 @@ class Simulation {
     this.#produce(lo, time);
     const blocksDone = this.#c.durationMs === 0 && this.#produced >= this.#c.blocks;
     if (blocksDone) return;
-    const next = time + this.#blockGap();
+    // The next block is drawn on the best tip's difficulty: the difficulty of its child.
+    const next = time + this.#blockGap(this.#retarget(this.#best));
     if (next <= this.#end) this.#queue.push(next * 4 + PRIO_PRODUCE, KIND_PRODUCE, 0, 0);
   }
 
@@ -858,6 +883,9 @@ class Simulation {
       this.#height = grow(this.#height, need);
       this.#producer = grow(this.#producer, need);
       this.#time = grow(this.#time, need);
+      const difficulty = grow(this.#difficulty, need);
+      if (difficulty !== this.#difficulty) difficulty.fill(1, this.#difficulty.length);
+      this.#difficulty = difficulty;
       this.#txStart = grow(this.#txStart, need);
       this.#txCount = grow(this.#txCount, need);
       this.#voted = grow(this.#voted, need);
@@ -871,6 +899,7 @@ class Simulation {
     this.#height[b] = this.#height[parent]! + 1;
     this.#producer[b] = producer;
     this.#time[b] = time;
+    this.#difficulty[b] = this.#retarget(parent);
     this.#txStart[b] = this.#blockTxsLength;
     this.#txCount[b] = 0;
     return b;
@@ -1399,6 +1428,19 @@ class Simulation {
     let contested = 0;
     for (let h = 1; h <= lastCounted; h++) if (perHeight[h]! > 1) contested++;
 
+    // Canonical block intervals: exponential (cv 1) under a fixed PoW difficulty, about the slot under PoS.
+    const intervals = new LatencyHistogram();
+    let intervalSum = 0;
+    let intervalSquares = 0;
+    for (let h = 2; h <= lastCounted; h++) {
+      const gap = this.#time[canonicalAt[h]!]! - this.#time[canonicalAt[h - 1]!]!;
+      intervals.record(gap);
+      intervalSum += gap / US;
+      intervalSquares += (gap / US) ** 2;
+    }
+    const intervalMean = lastCounted >= 3 ? intervalSum / (lastCounted - 1) : 0;
+    const intervalCv = intervalMean > 0 ? Math.sqrt(Math.max(0, intervalSquares / (lastCounted - 1) - intervalMean ** 2)) / intervalMean : null;
+
     // Fairness over canonical blocks of the counted heights.
     const expectedShares = Array.from(this.#stake, (s) => s / this.#totalStake);
     if (!this.#pos) for (let i = 0; i < n; i++) expectedShares[i] = this.#shares[i]!;
@@ -1481,6 +1523,7 @@ class Simulation {
       forkRate: lastCounted <= 0 ? 0 : contested / lastCounted,
       reorgs: { count: this.#reorgs, maxDepth: depths.length === 0 ? 0 : depths[depths.length - 1]![0], depths },
       propagation: this.#propagation.summary(),
+      blockIntervals: { ms: intervals.summary(), cv: intervalCv },
       slots: this.#pos ? { total: this.#slots, missed: this.#missedSlots, missedRate: this.#slots === 0 ? 0 : this.#missedSlots / this.#slots } : null,
       finality: finalityReport,
       txs: {
@@ -1501,6 +1544,17 @@ class Simulation {
       samples: { inclusionMs: inclusionSamples.values, finalityMs: finalitySamples.values, propagationMs: this.#propagationSamples.values },
     };
   }
+}
+
+/**
+ * Production's per-block PoW retarget (src/consensus/pow/powEngine.ts nextDifficulty) in floating point, for a
+ * difficulty relative to genesis's: the parent's solve time, clamped to [0, 6 targets], moves it by
+ * (target − solve) / (target × window). Production's floor (minDifficulty) is left out: the lab's is 1/500 of
+ * its initial difficulty, which the retarget does not come near.
+ */
+export function retargetDifficulty(difficulty: number, solveMs: number, targetMs: number, window: number): number {
+  const solve = Math.min(Math.max(solveMs, 0), 6 * targetMs);
+  return (difficulty * (window * targetMs + targetMs - solve)) / (window * targetMs);
 }
 
 /** Standard normal upper tail (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
@@ -1616,6 +1670,8 @@ export function runStaleSweep(base: SimConfig, sweep: SweepOptions = DEFAULT_SWE
       engine: 'pow',
       seed,
       delayMs: ratio * base.intervalMs,
+      // The theory assumes exponential intervals: a fixed difficulty.
+      retargetWindow: 0,
       jitterMs: 0,
       validationMs: 0,
       degree: 0,

@@ -81,6 +81,7 @@ export const SIM_FLAGS: readonly [string, string][] = [
   ['--validation-ms <ms>', 'time a node validates a block before it has and relays it, per hop (default 0)'],
   ['--degree <d>', 'random graph of about d links per node with gossip relaying (default 0: full mesh)'],
   ['--interval-ms <ms>', `PoW target block interval (default ${DEFAULT_SIM_CONFIG.intervalMs})`],
+  ['--retarget-window <w>', 'PoW difficulty: 0 fixed (exponential intervals, as the stale-rate theory assumes), or retargeted every block as production does, an EMA over w blocks (default 0; the sweep always runs fixed)'],
   ['--slot-ms <ms>', `PoS slot length (default ${DEFAULT_SIM_CONFIG.slotMs})`],
   ['--blocks <n>', `PoW blocks / PoS slots per run (default ${DEFAULT_SIM_CONFIG.blocks})`],
   ['--duration <s>', 'simulated seconds per run, instead of --blocks'],
@@ -111,6 +112,7 @@ export function parseSimArgs(args: readonly string[], defaultOutDir: string): Si
       'validation-ms': { type: 'string', default: '0' },
       degree: { type: 'string', default: '0' },
       'interval-ms': { type: 'string', default: String(d.intervalMs) },
+      'retarget-window': { type: 'string', default: String(d.retargetWindow) },
       'slot-ms': { type: 'string', default: String(d.slotMs) },
       blocks: { type: 'string' },
       duration: { type: 'string' },
@@ -163,6 +165,7 @@ export function parseSimArgs(args: readonly string[], defaultOutDir: string): Si
     validationMs: number('validation-ms', values['validation-ms'], 0, 3_600_000, false),
     degree,
     intervalMs: number('interval-ms', values['interval-ms'], 1, 86_400_000, false),
+    retargetWindow: number('retarget-window', values['retarget-window'], 0, 1_000_000, true),
     slotMs: number('slot-ms', values['slot-ms'], 1, 86_400_000, false),
     blocks: values.blocks === undefined ? d.blocks : number('blocks', values.blocks, 1, 10_000_000, true),
     durationMs: values.duration === undefined ? 0 : number('duration', values.duration, 0.001, 1e9, false) * 1000,
@@ -211,6 +214,7 @@ export function configFor(options: SimOptions, engine: SimEngine): SimConfig {
     validationMs: options.validationMs,
     degree: options.degree,
     intervalMs: options.intervalMs,
+    retargetWindow: options.retargetWindow,
     slotMs: options.slotMs,
     blocks: options.blocks,
     durationMs: options.durationMs,
@@ -239,7 +243,7 @@ function saturationConfig(c: SimConfig, factor: number): SimConfig {
 export function simCommandLine(o: SimOptions): string {
   const parts = ['medchain bench consensus --sim', `--seed ${o.seed}`, `--nodes ${o.nodes}`, `--engine ${o.engines.join(',')}`];
   parts.push(`--shares ${o.shares === 'zipf' ? `zipf:${o.zipfExponent}` : 'equal'}`, `--delay-ms ${o.delayMs}`, `--jitter ${o.jitterMs}`, `--jitter-dist ${o.jitterDistribution}`);
-  parts.push(`--validation-ms ${o.validationMs}`, `--degree ${o.degree}`, `--interval-ms ${o.intervalMs}`, `--slot-ms ${o.slotMs}`);
+  parts.push(`--validation-ms ${o.validationMs}`, `--degree ${o.degree}`, `--interval-ms ${o.intervalMs}`, `--retarget-window ${o.retargetWindow}`, `--slot-ms ${o.slotMs}`);
   parts.push(o.durationMs > 0 ? `--duration ${o.durationMs / 1000}` : `--blocks ${o.blocks}`, `--load ${o.loadTps}`, `--saturation ${o.saturation}`);
   parts.push(`--offline ${o.offline}`, `--max-block-txs ${o.maxBlockTxs}`, `--confirmations ${o.confirmations}`);
   parts.push(`--sweep ${o.sweepRatios.length === 0 ? 'off' : o.sweepRatios.join(',')}`, `--sweep-blocks ${o.sweepBlocks}`);
@@ -264,7 +268,7 @@ function describe(o: SimOptions): string {
     `seed ${o.seed}`,
     `${o.nodes} nodes (${o.shares === 'zipf' ? `zipf:${o.zipfExponent}` : 'equal'} shares)`,
     `${network}, delay ${o.delayMs} ms, ${jitter}, validation ${o.validationMs} ms`,
-    `PoW interval ${o.intervalMs} ms, PoS slot ${o.slotMs} ms`,
+    `PoW interval ${o.intervalMs} ms (${o.retargetWindow === 0 ? 'fixed difficulty' : `retargeted, window ${o.retargetWindow}`}), PoS slot ${o.slotMs} ms`,
     length,
     `load ${fmtInt(o.loadTps)} tx/s, ≤ ${fmtInt(o.maxBlockTxs)} tx/block`,
   ].join(' · ');
@@ -290,6 +294,7 @@ function summaryTable(engines: Partial<Record<SimEngine, SimEngineReport>>): str
     row('fork rate (contested heights)', (e) => fmtPct(e.main.forkRate)),
     row('reorgs (node head switches)', (e) => `${fmtInt(e.main.reorgs.count)}, deepest ${e.main.reorgs.maxDepth}`),
     row('  reorg depth:count', (e) => reorgText(e.main)),
+    row('block interval p50/p95/p99 (ms), cv', (e) => `${triple(e.main.blockIntervals.ms)}, ${e.main.blockIntervals.cv === null ? 'n/a' : e.main.blockIntervals.cv.toFixed(2)}`),
     row('block propagation p50/p90 (ms)', (e) => `${fmtMs(e.main.propagation.p50Ms)} / ${fmtMs(e.main.propagation.p90Ms)}`),
     row('missed slots', (e) => (e.main.slots === null ? 'n/a' : `${fmtInt(e.main.slots.missed)} of ${fmtInt(e.main.slots.total)} (${fmtPct(e.main.slots.missedRate)})`)),
     row('block finality lag p50/p95 (ms)', (e) => (e.main.finality === null ? 'n/a' : `${fmtMs(e.main.finality.lag.p50Ms)} / ${fmtMs(e.main.finality.lag.p95Ms)}`)),

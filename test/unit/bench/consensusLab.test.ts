@@ -16,6 +16,7 @@ import { parseGenesis } from '../../../src/state/genesis.ts';
 import { createMemoryChainStore } from '../../../src/store/index.ts';
 import type { Transaction } from '../../../src/types/transaction.ts';
 import {
+  blockIntervals,
   fairness,
   latencies,
   missedSlots,
@@ -150,6 +151,17 @@ describe('consensus lab figures', () => {
 
   it('counts stale blocks against the settled canonical chain, within the window', () => {
     expect(staleRate(recording('pow'), window)).toEqual({ produced: 4, stale: 1, rate: 0.25, staleSeenAsHead: 1, unsettled: 1 });
+  });
+
+  it('spaces canonical blocks by their producers\' log times, the last log of a block counting', () => {
+    // Canonical 1 at 1001, 2 at 2001 (also logged at 500), 3 at 3002 (the stale 3 at 3001 is not canonical);
+    // 4 and 5 were never logged as produced, so they give no interval.
+    const figures = blockIntervals(recording('pow'), window);
+    expect(figures.ms).toMatchObject({ n: 2, p50: 1000, max: 1001, mean: 1000.5 });
+    expect(figures.cv).toBeCloseTo(0.5 / 1000.5, 10);
+    // An interval counts in the window where it ends.
+    expect(blockIntervals(recording('pow'), { start: 2500, end: 7000 }).ms.n).toBe(1);
+    expect(blockIntervals(recording('pow'), { start: 0, end: 1500 })).toEqual({ ms: expect.objectContaining({ n: 0, p50: null }), cv: null });
   });
 
   it('histograms reorg depths in the window', () => {
@@ -308,6 +320,8 @@ describe('the lab runs on the production node', () => {
     // by the lab's validator keys.
     expect(run.main.stale.produced).toBeGreaterThan(3);
     expect(run.main.fairness.blocks.reduce((a, b) => a + b, 0)).toBeGreaterThan(3);
+    // PoS blocks a slot apart, by the producers' own log times.
+    expect(Math.abs(run.main.blockIntervals.ms.p50! - 500)).toBeLessThan(100);
     expect(run.resources.every((r) => r.main !== null && r.main.rssMiB > 50)).toBe(true);
     // The blobs went through record_upload / record_uploadEnvelopes checks (commitment, size, signature).
     expect(run.uploads.stored).toBeGreaterThan(0);
@@ -336,5 +350,8 @@ describe('the simulator check beside a process run', () => {
     // Six more blocks at a 500 ms target: about 3 s after inclusion at the median.
     expect(check.finalMs.p50 - check.includedMs.p50).toBeGreaterThan(2000);
     expect(check.finalMs.p50 - check.includedMs.p50).toBeLessThan(4000);
+    // The simulator's difficulty is fixed: exponential intervals, median 500 ln 2, cv about 1.
+    expect(Math.abs(check.intervalMs.p50 - 500 * Math.LN2)).toBeLessThan(40);
+    expect(Math.abs(check.intervalCv! - 1)).toBeLessThan(0.1);
   });
 });

@@ -3,12 +3,15 @@ import {
   DEFAULT_SIM_CONFIG,
   LatencyHistogram,
   mulberry32,
+  retargetDifficulty,
   runStaleSweep,
   simulate,
   theoreticalStaleRate,
   type SimConfig,
 } from '../../../bench/lab/sim.ts';
 import { parseSimArgs } from '../../../bench/lab/simBench.ts';
+import { encodePowSeal, nextDifficulty } from '../../../src/consensus/pow/powEngine.ts';
+import type { BlockHeader } from '../../../src/types/block.ts';
 
 const base: SimConfig = { ...DEFAULT_SIM_CONFIG, nodes: 50, blocks: 2000, loadTps: 100 };
 
@@ -55,6 +58,43 @@ describe('consensus lab simulation: PoW stale rate', () => {
     expect(at02.orphanRelativeError).toBeLessThan(-0.05);
   });
 
+  it('spaces canonical blocks exponentially at a fixed difficulty: median T ln 2, cv 1', () => {
+    const r = simulate({ ...base, engine: 'pow', nodes: 10, intervalMs: 1000, delayMs: 0, blocks: 20_000, loadTps: 0 });
+    expect(r.blockIntervals.ms.count).toBeGreaterThan(19_000);
+    expect(Math.abs(r.blockIntervals.ms.meanMs - 1000)).toBeLessThan(30);
+    expect(Math.abs(r.blockIntervals.ms.p50Ms - 1000 * Math.LN2)).toBeLessThan(30);
+    // p99 of an exponential: T ln 100.
+    expect(Math.abs(r.blockIntervals.ms.p99Ms - 1000 * Math.log(100)) / (1000 * Math.log(100))).toBeLessThan(0.08);
+    expect(Math.abs(r.blockIntervals.cv! - 1)).toBeLessThan(0.05);
+  });
+
+  it('retargets as production does when asked: nextDifficulty over the same solve times', () => {
+    const params = { engine: 'pow' as const, targetBlockMs: 500, initialDifficulty: 10 ** 12, minDifficulty: 1, retargetWindow: 8 };
+    for (const solve of [0, 1, 250, 500, 499, 2000, 3000, 3001, 60_000, -40]) {
+      const d = 10n ** 15n;
+      const parent = { header: { time: 10_000 + solve, seal: encodePowSeal({ difficulty: d, nonce: 0n }) } as BlockHeader, hash: new Uint8Array(32), score: 0n, grandparentTime: 10_000 };
+      const production = Number(nextDifficulty(params, parent)) / Number(d);
+      expect(retargetDifficulty(1, solve, 500, 8), `solve ${solve}`).toBeCloseTo(production, 12);
+    }
+  });
+
+  it('with a per-block retarget, spaces blocks a little below the target and more widely than a fixed difficulty', () => {
+    const config: SimConfig = { ...base, engine: 'pow', nodes: 10, intervalMs: 1000, delayMs: 0, blocks: 20_000, loadTps: 0 };
+    const fixed = simulate(config);
+    const retargeted = simulate({ ...config, retargetWindow: 8 });
+    expect(JSON.stringify(simulate({ ...config, retargetWindow: 8 }))).toBe(JSON.stringify(retargeted));
+    // An EMA over 8 blocks: a fast block raises the next difficulty, a slow one lowers it; the mean interval
+    // settles about 7 % under the target and the spread of single intervals grows (cv 1.07 against 1).
+    expect(retargeted.blockIntervals.ms.meanMs).toBeGreaterThan(900);
+    expect(retargeted.blockIntervals.ms.meanMs).toBeLessThan(960);
+    expect(retargeted.blockIntervals.cv!).toBeGreaterThan(fixed.blockIntervals.cv! + 0.03);
+  });
+
+  it('sweeps the stale rate at a fixed difficulty whatever the run retargets', () => {
+    const sweep = { ratios: [0.1], minBlocks: 2000, targetForks: 50, tolerance: 0.1 };
+    expect(runStaleSweep({ ...base, retargetWindow: 8 }, sweep)).toEqual(runStaleSweep(base, sweep));
+  });
+
   it('has no stale blocks and no reorgs with zero delay, on a full mesh and on a graph', () => {
     for (const degree of [0, 4]) {
       const r = simulate({ ...base, delayMs: 0, degree, engine: 'pow' });
@@ -88,6 +128,9 @@ describe('consensus lab simulation: PoS slots', () => {
     expect(r.finality!.lag.maxMs).toBe(3 * 2000 + 1900);
     expect(Math.abs(r.finality!.lag.p50Ms - (3 * 2000 + 1900))).toBeLessThan(2);
     expect(r.finality!.lag.meanMs).toBeGreaterThan(3 * 2000 + 1900 - 1900 / 10);
+    // Every canonical block is a slot after its parent.
+    expect(r.blockIntervals.ms).toMatchObject({ p50Ms: 2000, p99Ms: 2000, maxMs: 2000 });
+    expect(r.blockIntervals.cv).toBe(0);
   });
 
   it('forks when the previous slot’s block arrives after the next slot starts', () => {
@@ -184,8 +227,8 @@ describe('parseSimArgs', () => {
   });
 
   it('reads the flags', () => {
-    const o = parseSimArgs(['--sim', '--seed', '9', '--nodes', '1000', '--engine', 'pos', '--shares', 'zipf:1.5', '--jitter', '20', '--jitter-dist', 'uniform', '--degree', '8', '--duration', '600', '--offline', '0.1', '--sweep', 'off'], '/tmp');
-    expect(o).toMatchObject({ seed: 9, nodes: 1000, engines: ['pos'], shares: 'zipf', zipfExponent: 1.5, jitterMs: 20, jitterDistribution: 'uniform', degree: 8, durationMs: 600_000, offline: 0.1, sweepRatios: [] });
+    const o = parseSimArgs(['--sim', '--seed', '9', '--nodes', '1000', '--engine', 'pos', '--shares', 'zipf:1.5', '--jitter', '20', '--jitter-dist', 'uniform', '--degree', '8', '--duration', '600', '--offline', '0.1', '--sweep', 'off', '--retarget-window', '8'], '/tmp');
+    expect(o).toMatchObject({ retargetWindow: 8, seed: 9, nodes: 1000, engines: ['pos'], shares: 'zipf', zipfExponent: 1.5, jitterMs: 20, jitterDistribution: 'uniform', degree: 8, durationMs: 600_000, offline: 0.1, sweepRatios: [] });
   });
 
   it('refuses bad input, naming the flag', () => {
@@ -196,6 +239,8 @@ describe('parseSimArgs', () => {
     expect(() => parseSimArgs(['--degree', '1'], '/tmp')).toThrow(/--degree/);
     expect(() => parseSimArgs(['--nodes', '10', '--degree', '10'], '/tmp')).toThrow(/--degree/);
     expect(() => parseSimArgs(['--offline', '1'], '/tmp')).toThrow(/--offline/);
+    expect(() => parseSimArgs(['--retarget-window', '-1'], '/tmp')).toThrow(/--retarget-window/);
+    expect(() => parseSimArgs(['--retarget-window', '1.5'], '/tmp')).toThrow(/--retarget-window/);
     expect(() => parseSimArgs(['--sweep', '0.1,x'], '/tmp')).toThrow(/--sweep/);
     expect(() => parseSimArgs(['--blocks', '10', '--duration', '5'], '/tmp')).toThrow(/--blocks or --duration/);
     expect(() => parseSimArgs(['--load', '100000', '--blocks', '100000'], '/tmp')).toThrow(/--load/);
