@@ -674,7 +674,7 @@ class Simulation {
   #height = new Int32Array(1024);
   #producer = new Int32Array(1024).fill(-1);
   #time = new Float64Array(1024);
-  /** PoW: each block's difficulty relative to genesis's (1 throughout at a fixed difficulty). */
+  /** PoW: each block's difficulty relative to genesis's (1 throughout at a fixed difficulty); #newBlock sets it. */
   #difficulty = new Float64Array(1024).fill(1);
   #txStart = new Int32Array(1024);
   #txCount = new Int32Array(1024);
@@ -883,9 +883,7 @@ class Simulation {
       this.#height = grow(this.#height, need);
       this.#producer = grow(this.#producer, need);
       this.#time = grow(this.#time, need);
-      const difficulty = grow(this.#difficulty, need);
-      if (difficulty !== this.#difficulty) difficulty.fill(1, this.#difficulty.length);
-      this.#difficulty = difficulty;
+      this.#difficulty = grow(this.#difficulty, need);
       this.#txStart = grow(this.#txStart, need);
       this.#txCount = grow(this.#txCount, need);
       this.#voted = grow(this.#voted, need);

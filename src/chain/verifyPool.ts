@@ -29,7 +29,6 @@ export interface VerifyPoolOptions {
   readonly niceness?: number;
 }
 
-
 /**
  * Verifies transaction signatures on worker threads, in chunks packed into transferable buffers, skipping
  * transactions whose signatures the cache already holds (checked when they entered the mempool). Also
